@@ -1,0 +1,86 @@
+"""``python -m labhelpers doctor | prepare | clean | engine``.
+
+Each command prints what it did; a setup problem ends with one clear message
+(what went wrong, what to do) and exit status 1, never a traceback.
+
+>>> from labhelpers.cli import main
+>>> main(["engine", "status"])                   # doctest: +SKIP
+running: Docker 20.10.24 (API 1.41) at unix:///var/run/docker.sock (default socket)
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .errors import LabError
+
+
+def _doctor(args) -> int:
+    from .doctor import check, on_binder, BINDER_NOTE
+
+    report = check()
+    print(report)
+    if not report.ok and on_binder():
+        print("\n" + BINDER_NOTE)
+    return 0 if report.ok else 1
+
+
+def _prepare(args) -> int:
+    from . import images
+
+    start = time.monotonic()
+    images.prepare()
+    print(f"prepared {len(images.CATALOGUE)} images in {time.monotonic() - start:.1f} s")
+    return 0
+
+
+def _clean(args) -> int:
+    from .labels import clean
+
+    found = clean(args.notebook, dry_run=args.dry_run, log=print)
+    scope = f"notebook {args.notebook}" if args.notebook else "every notebook"
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"{verb} {len(found)} lab objects of {scope}")
+    return 0
+
+
+def _engine(args) -> int:
+    from . import daemon
+
+    if args.action == "status":
+        print(daemon.status())
+    else:
+        print(daemon.start())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m labhelpers", description=__doc__.splitlines()[0])
+    sub = top.add_subparsers(dest="command", required=True)
+    sub.add_parser("doctor", help="check the engine and the lab; exit 1 without an engine").set_defaults(run=_doctor)
+    sub.add_parser("prepare", help="make every image of the catalogue present").set_defaults(run=_prepare)
+    clean = sub.add_parser("clean", help="remove what the lab created, and nothing else")
+    clean.add_argument("--notebook", metavar="NN", help="only this notebook's objects (two digits)")
+    clean.add_argument("--dry-run", action="store_true", help="list, remove nothing")
+    clean.set_defaults(run=_clean)
+    eng = sub.add_parser("engine", help="status of the engine, or start one (Debian/Ubuntu as root)")
+    eng.add_argument("action", choices=["status", "start"])
+    eng.set_defaults(run=_engine)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code = args.run(args)
+    except LabError as err:
+        print(f"error: {err}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    if argv is None:
+        sys.exit(code)
+    return code

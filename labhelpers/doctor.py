@@ -1,0 +1,153 @@
+"""``lab.doctor()``: is the engine there, what is it, is the lab ready?
+
+The first code cell of every notebook runs it. With an engine it shows a small
+table; without one it stops the notebook with one clear message (on Binder,
+where there is never an engine, it explains that the notebooks are read-only).
+
+>>> import labhelpers as lab
+>>> report = lab.doctor()                        # doctest: +SKIP
+>>> report.ok                                    # doctest: +SKIP
+True
+
+Introduced in ``00-start-here``; ``python -m labhelpers doctor`` prints it.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+from dataclasses import dataclass, field
+
+from . import engine, images
+from .errors import EngineError
+
+BINDER_NOTE = (
+    "This looks like Binder, which has no Docker engine: the notebooks here are "
+    "read-only, showing the outputs stored when they last ran. To run them for real, "
+    "clone the repository on a machine with Docker and run `make lab` (see README.md)."
+)
+
+
+def on_binder() -> bool:
+    """True inside a Binder session (repo2docker sets these variables)."""
+    return any(key in os.environ for key in ("BINDER_SERVICE_HOST", "BINDER_LAUNCH_HOST", "BINDER_REQUEST"))
+
+
+@dataclass
+class Report:
+    """The doctor's findings: rows of (check, value), and the error if any."""
+
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    error: EngineError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def __getitem__(self, key: str) -> str:
+        return dict(self.rows)[key]
+
+    def __str__(self) -> str:
+        width = max((len(k) for k, _ in self.rows), default=0)
+        lines = [f"{k:<{width}}  {v}" for k, v in self.rows]
+        if self.error is not None:
+            lines.append("")
+            lines.append(str(self.error))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        cells = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in self.rows
+        )
+        out = f"<table>{cells}</table>"
+        if self.error is not None:
+            out += f"<pre>{html.escape(str(self.error))}</pre>"
+        return out
+
+
+def _free_disk(root: str | None, endpoint: engine.Endpoint) -> str:
+    if not root or endpoint.scheme != "unix" or not os.path.isdir(root):
+        return "unknown (the engine's disk is not on this machine)"
+    usage = shutil.disk_usage(root)
+    return f"{usage.free / 1e9:.1f} GB free of {usage.total / 1e9:.0f} GB ({root})"
+
+
+def check() -> Report:
+    """Run every check and return the :class:`Report`; never raises for the engine.
+
+    >>> check()["engine"]                            # doctest: +SKIP
+    'found'
+    """
+    report = Report()
+    try:
+        endpoint = engine.find_endpoint()
+        report.rows.append(("endpoint", f"{endpoint.url} (from {endpoint.source})"))
+        client = engine.client()
+    except EngineError as err:
+        report.rows.insert(0, ("engine", "NOT FOUND"))
+        report.error = err
+        return report
+    version = client.version()
+    info = client.info()
+    report.rows.insert(0, ("engine", "found"))
+    report.rows += [
+        ("engine version", f"Docker Engine {version.get('Version')}"),
+        ("API version", f"{version.get('ApiVersion')} (client speaks {client.api.api_version})"),
+        ("OS/arch", f"{info.get('OperatingSystem')}, {version.get('Os')}/{version.get('Arch')}"),
+    ]
+    missing, standins = [], []
+    for name, entry in images.CATALOGUE.items():
+        image = images.present(client, entry.ref)
+        if image is None:
+            missing.append(entry.ref)
+        elif images.is_standin(image):
+            standins.append(entry.ref)
+    total = len(images.CATALOGUE)
+    state = f"{total - len(missing)}/{total} present"
+    if standins:
+        state += f"; stand-ins built offline: {', '.join(standins)}"
+    if missing:
+        state += f"; missing: {', '.join(missing)} (run `python -m labhelpers prepare`)"
+    report.rows += [
+        ("lab images", state),
+        ("free disk", _free_disk(info.get("DockerRootDir"), endpoint)),
+        ("round trip", f"{engine.round_trip_ms(client.api):.2f} ms (median GET /_ping)"),
+    ]
+    return report
+
+
+def doctor(strict: bool = True) -> Report:
+    """Check the engine and the lab, and show the report.
+
+    Args:
+        strict: raise when no engine is reachable (stops "Run all" with one
+            clear message). On Binder it never raises: it explains that the
+            notebooks are read-only there.
+
+    Returns:
+        The :class:`Report` (a table in a notebook).
+
+    Raises:
+        EngineError: no usable engine, ``strict`` and not on Binder.
+
+    >>> import labhelpers as lab
+    >>> lab.doctor()                                 # doctest: +SKIP
+    engine          found
+    endpoint        unix:///var/run/docker.sock (from default socket)
+    ...
+    """
+    report = check()
+    if report.ok:
+        return report
+    if on_binder():
+        report.rows.append(("read-only", BINDER_NOTE))
+        return report
+    if strict:
+        raise report.error
+    return report

@@ -1,0 +1,81 @@
+"""The kit's exceptions: one tree, rooted at :class:`LabError`.
+
+Every message says what went wrong **and what to do**. In a notebook, a
+``LabError`` is shown as that message alone, without a traceback wall
+(IPython calls ``_render_traceback_``).
+
+>>> from labhelpers.errors import LabError
+>>> try:
+...     raise LabError("No engine.", "Start one with `make engine`.")
+... except LabError as err:
+...     print(err)
+No engine.
+What to do: Start one with `make engine`.
+
+Introduced in ``00-start-here``.
+"""
+
+from __future__ import annotations
+
+
+class LabError(Exception):
+    """Base of every error the kit raises on purpose.
+
+    Args:
+        what: what went wrong, one sentence.
+        todo: what the learner should do about it.
+    """
+
+    def __init__(self, what: str, todo: str = ""):
+        self.what = what
+        self.todo = todo
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.what}\nWhat to do: {self.todo}" if self.todo else self.what
+
+    def _render_traceback_(self) -> list[str]:
+        """Show only the message in IPython, not the traceback."""
+        return [f"\x1b[1;31m{type(self).__name__}\x1b[0m: {self.what}"] + (
+            [f"\x1b[1mWhat to do:\x1b[0m {self.todo}"] if self.todo else []
+        )
+
+
+class EngineError(LabError):
+    """No usable Docker engine: the parent of every engine diagnosis."""
+
+
+class EngineNotFound(EngineError):
+    """The endpoint names a socket file that does not exist."""
+
+
+class EngineNotRunning(EngineError):
+    """The socket file exists, but no daemon listens on it."""
+
+
+class EnginePermissionDenied(EngineError):
+    """The socket exists, but this user may not open it."""
+
+
+class EngineUnreachable(EngineError):
+    """A network endpoint (DOCKER_HOST, a context) does not answer."""
+
+
+class EngineTLSError(EngineError):
+    """TLS is asked for (or needed) and the certificates are missing or wrong."""
+
+
+class EngineTooOld(EngineError):
+    """The engine answers, but speaks an API older than the kit needs."""
+
+
+class EngineSetupError(EngineError):
+    """Starting or installing an engine failed, or is not possible here."""
+
+
+class ImageError(LabError):
+    """An image of the catalogue could not be made present."""
+
+
+class CleanupError(LabError):
+    """Cleanup could not remove something it owns."""

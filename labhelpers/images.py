@@ -1,0 +1,261 @@
+"""The images the lab needs, and :func:`ensure` that makes one present, online or not.
+
+``ensure(name)`` tries, in order, and stops at the first that works:
+
+1. **present**: the engine has the image: return at once;
+2. **pull** it from its registry, with a progress bar (skipped when
+   ``LABHELPERS_OFFLINE=1``);
+3. **bundle**: load it from an offline bundle, a ``docker save`` tarball in
+   ``~/.cache/labhelpers/images/`` (made by ``python -m labhelpers bundle``);
+4. **stand-in**: build one from Debian packages (see :mod:`labhelpers.standin`),
+   tagged with the image's name and labelled ``org.labhelpers.standin``.
+
+The same notebook cells then run online and offline.
+
+>>> import labhelpers as lab
+>>> lab.ensure("python").tags                   # doctest: +SKIP
+['python:3.11-slim-bookworm']
+
+Introduced in ``00-start-here``; ``python -m labhelpers prepare`` ensures them all.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import docker.errors
+
+from .errors import ImageError
+from .labels import STANDIN
+from .standin import Recipe, cache_dir
+
+#: Seconds a pull may take to start before the kit counts the registry unreachable.
+PULL_TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One image of the catalogue.
+
+    Attributes:
+        ref: the image's name and tag, as the notebooks use it.
+        purpose: what the lab uses it for.
+        notebooks: the notebooks that need it.
+        official_mb: the size the official image reports, uncompressed, in MB
+            (to compare the stand-in with).
+        standin: how to build a stand-in from Debian packages, or None.
+    """
+
+    ref: str
+    purpose: str
+    notebooks: tuple[str, ...]
+    official_mb: int
+    standin: Recipe | None = None
+
+
+#: Every image the notebooks use, by short name.
+CATALOGUE: dict[str, ImageSpec] = {
+    "python": ImageSpec(
+        ref="python:3.11-slim-bookworm",
+        purpose="runs Python in containers: the base of every example and sample app",
+        notebooks=("00", "01", "02", "03", "04", "05", "06"),
+        official_mb=130,
+        standin=Recipe(
+            packages=("python3", "python3-pip", "python3-venv", "ca-certificates"),
+            # As the official image: `python` and `pip` on the PATH, pip usable
+            # without --break-system-packages, a UTF-8 locale.
+            script=(
+                "ln -sf /usr/bin/python3 /usr/local/bin/python\n"
+                "ln -sf /usr/bin/pip3 /usr/local/bin/pip\n"
+                "rm -f /usr/lib/python3.*/EXTERNALLY-MANAGED\n"
+            ),
+            changes=(
+                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "ENV LANG=C.UTF-8",
+                "ENV PYTHONUNBUFFERED=1",
+                'CMD ["python3"]',
+            ),
+        ),
+    ),
+}
+
+
+def spec(name: str) -> ImageSpec:
+    """The catalogue entry for a short name (``"python"``) or a full reference.
+
+    Raises:
+        ImageError: the image is not in the catalogue.
+
+    >>> spec("python:3.11-slim-bookworm").ref
+    'python:3.11-slim-bookworm'
+    """
+    if name in CATALOGUE:
+        return CATALOGUE[name]
+    for entry in CATALOGUE.values():
+        if entry.ref == name:
+            return entry
+    raise ImageError(
+        f"{name!r} is not an image of the lab's catalogue.",
+        f"use one of: {', '.join(sorted(CATALOGUE))} (or their full names), "
+        "or pull other images yourself with client.images.pull",
+    )
+
+
+def bundle_path(ref: str) -> str:
+    """Where the offline bundle tarball of ``ref`` is looked for.
+
+    >>> bundle_path("python:3.11-slim-bookworm").endswith("python_3.11-slim-bookworm.tar")
+    True
+    """
+    return os.path.join(cache_dir(), "images", ref.replace("/", "_").replace(":", "_") + ".tar")
+
+
+def offline() -> bool:
+    """True when ``LABHELPERS_OFFLINE`` asks the kit not to try registries."""
+    return os.environ.get("LABHELPERS_OFFLINE", "").lower() in ("1", "true", "yes")
+
+
+def present(client, ref: str):
+    """The image ``ref`` if the engine has it, else None."""
+    try:
+        return client.images.get(ref)
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def is_standin(image) -> bool:
+    """True for an image the kit built from OS packages in place of the original."""
+    return bool(image.labels.get(STANDIN)) and image.labels.get(STANDIN) in image.tags
+
+
+def _pull(client, ref: str, log) -> None:
+    from tqdm.auto import tqdm
+
+    repo, _, tag = ref.rpartition(":")
+    api = client.api
+    layers: dict[str, tuple[int, int]] = {}
+    with tqdm(total=0, unit="B", unit_scale=True, desc=f"pull {ref}", leave=False) as bar:
+        for event in api.pull(repo, tag=tag, stream=True, decode=True):
+            if "error" in event:
+                raise docker.errors.APIError(event["error"])
+            detail = event.get("progressDetail") or {}
+            if event.get("id") and detail.get("total"):
+                layers[event["id"]] = (detail.get("current", 0), detail["total"])
+                bar.total = sum(t for _, t in layers.values())
+                bar.n = sum(c for c, _ in layers.values())
+                bar.refresh()
+
+
+def _pull_failure(err: Exception) -> str:
+    text = str(getattr(err, "explanation", None) or err)
+    if any(sign in text for sign in ("dial tcp", "no such host", "lookup", "i/o timeout",
+                                     "connection refused", "TLS handshake")):
+        return "no registry reachable"
+    return text.splitlines()[0][:200]
+
+
+@dataclass
+class Outcome:
+    """What :func:`ensure` did for one image."""
+
+    ref: str
+    how: str  # present | pulled | bundle | stand-in
+    seconds: float
+    image: object
+
+    def __str__(self) -> str:
+        return f"{self.ref:<32} {self.how:<9} {self.seconds:6.1f} s"
+
+
+def ensure(name: str, client=None, log=print) -> object:
+    """Make an image of the catalogue present and return it.
+
+    Args:
+        name: a catalogue name (``"python"``) or its full reference.
+        client: a ``docker.DockerClient`` (default: the kit's).
+        log: called with progress lines (default: ``print``).
+
+    Returns:
+        The ``docker.models.images.Image``.
+
+    Raises:
+        ImageError: every way failed; the message lists each reason.
+
+    >>> ensure("python").tags                        # doctest: +SKIP
+    ['python:3.11-slim-bookworm']
+    """
+    return ensure_outcome(name, client, log).image
+
+
+def ensure_outcome(name: str, client=None, log=print) -> Outcome:
+    """Like :func:`ensure`, but says how the image came and how long it took."""
+    from .engine import client as get_client
+
+    entry = spec(name)
+    client = client or get_client()
+    start = time.monotonic()
+
+    def done(how: str) -> Outcome:
+        return Outcome(entry.ref, how, time.monotonic() - start, client.images.get(entry.ref))
+
+    if present(client, entry.ref) is not None:
+        return done("present")
+    reasons = []
+    if offline():
+        reasons.append("pull: skipped (LABHELPERS_OFFLINE is set)")
+    else:
+        log(f"{entry.ref}: pulling ...")
+        try:
+            _pull(client, entry.ref, log)
+            return done("pulled")
+        except (docker.errors.APIError, docker.errors.DockerException, OSError) as err:
+            first = _pull_failure(err)
+            reasons.append(f"pull: {first}")
+            log(f"{entry.ref}: pull failed ({first}); trying the offline bundle")
+    tarball = bundle_path(entry.ref)
+    if os.path.exists(tarball):
+        log(f"{entry.ref}: loading {tarball}")
+        with open(tarball, "rb") as f:
+            client.images.load(f.read())
+        if present(client, entry.ref) is not None:
+            return done("bundle")
+        reasons.append(f"bundle: {tarball} does not hold {entry.ref}")
+    else:
+        reasons.append(f"bundle: no {tarball}")
+    if entry.standin is None:
+        raise ImageError(
+            f"{entry.ref} could not be made present:\n  " + "\n  ".join(reasons),
+            "connect to a registry, or import an offline bundle "
+            "(`python -m labhelpers bundle import FILE`)",
+        )
+    from . import standin
+
+    log(f"{entry.ref}: building a stand-in from Debian packages")
+    try:
+        standin.build(entry, client, log)
+    except ImageError as err:
+        raise ImageError(
+            f"{entry.ref} could not be made present:\n  " + "\n  ".join(reasons)
+            + f"\n  stand-in: {err.what}",
+            err.todo,
+        ) from None
+    return done("stand-in")
+
+
+def prepare(client=None, log=print) -> list[Outcome]:
+    """Ensure every image of the catalogue; print what was done for each.
+
+    Idempotent: with every image present it only asks the engine, in well
+    under a second.
+
+    >>> prepare()                                    # doctest: +SKIP
+    python:3.11-slim-bookworm        present      0.0 s
+    """
+    outcomes = []
+    for name in CATALOGUE:
+        outcome = ensure_outcome(name, client, log)
+        log(str(outcome))
+        outcomes.append(outcome)
+    return outcomes

@@ -1,0 +1,182 @@
+"""Stand-ins: images built from the operating system's own packages.
+
+With no registry in reach (conference wifi, an air-gapped room, CI), the kit
+builds a stand-in for a public image: a Debian root filesystem made with
+``debootstrap`` from the mirror in the host's apt sources, with the packages
+that make it behave like the original, imported with ``docker import`` and
+tagged with the original's name. Stand-ins carry the label
+``org.labhelpers.standin=<original>``, and :func:`labhelpers.doctor` says so.
+
+>>> from labhelpers.images import CATALOGUE
+>>> build(CATALOGUE["python"])                    # doctest: +SKIP
+
+Introduced in ``00-start-here``.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from .errors import ImageError
+from .labels import STANDIN
+
+#: Debian release the stand-ins are built from (the official images' ``bookworm``).
+SUITE = "bookworm"
+
+# Trimmed from every stand-in: documentation, manuals, translations, apt's lists and
+# caches, logs; the official slim images drop the same.
+_TRIM = [
+    "usr/share/doc/*", "usr/share/man/*", "usr/share/info/*", "usr/share/locale/*",
+    "usr/share/lintian/*", "usr/share/linda/*", "var/lib/apt/lists/*", "var/cache/apt/*",
+    "var/cache/debconf/*-old", "var/log/*", "var/lib/dpkg/*-old", "tmp/*",
+]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to build a stand-in from Debian packages.
+
+    Attributes:
+        packages: Debian packages to install on top of ``minbase``.
+        script: shell run inside the root filesystem (``chroot``) after install.
+        changes: Dockerfile instructions applied by ``docker import``
+            (``CMD``, ``ENV``, ``EXPOSE``, ``WORKDIR``, ``USER``, ``ENTRYPOINT``).
+    """
+
+    packages: tuple[str, ...]
+    script: str = ""
+    changes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def debian_mirror() -> str:
+    """The Debian mirror the host's apt uses (``LABHELPERS_DEBIAN_MIRROR`` wins).
+
+    Reads ``/etc/apt/sources.list`` and deb822 ``/etc/apt/sources.list.d/*.sources``.
+
+    Raises:
+        ImageError: no Debian mirror is configured on this machine.
+
+    >>> debian_mirror()                               # doctest: +SKIP
+    'http://.../debian'
+    """
+    override = os.environ.get("LABHELPERS_DEBIAN_MIRROR")
+    if override:
+        return override
+    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+        for stanza in open(path, errors="replace").read().split("\n\n"):
+            fields = {}
+            for line in stanza.splitlines():
+                if ":" in line and not line.startswith(("#", " ")):
+                    key, _, value = line.partition(":")
+                    fields[key.strip().lower()] = value.strip()
+            if "deb" in fields.get("types", "").split() and "main" in fields.get("components", ""):
+                for uri in fields.get("uris", "").split():
+                    if uri.rstrip("/").endswith("/debian"):
+                        return uri
+    for path in ["/etc/apt/sources.list", *sorted(glob.glob("/etc/apt/sources.list.d/*.list"))]:
+        try:
+            lines = open(path, errors="replace").read().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split("#")[0].split()
+            if parts[:1] == ["deb"]:
+                uri = next((p for p in parts[1:] if "://" in p), "")
+                if uri.rstrip("/").endswith("/debian"):
+                    return uri
+    raise ImageError(
+        "No Debian mirror is configured in this machine's apt sources, so the kit cannot "
+        "build a stand-in image.",
+        "set LABHELPERS_DEBIAN_MIRROR to a Debian mirror's URL, load an offline bundle "
+        "(`python -m labhelpers bundle import FILE`), or connect to a registry",
+    )
+
+
+def _require_tools() -> str:
+    if os.name != "posix" or os.geteuid() != 0:
+        raise ImageError(
+            "Building a stand-in image needs root (debootstrap makes a root filesystem).",
+            "run `sudo python -m labhelpers prepare`, or load an offline bundle, or "
+            "connect to a registry so the image can be pulled",
+        )
+    tool = shutil.which("debootstrap") or ("/usr/sbin/debootstrap" if os.path.exists("/usr/sbin/debootstrap") else None)
+    if tool is None:
+        raise ImageError(
+            "debootstrap is not installed, so the kit cannot build a stand-in image.",
+            "run `make setup` (it installs it) or `apt-get install debootstrap`",
+        )
+    return tool
+
+
+def cache_dir() -> str:
+    """The kit's cache folder (``$XDG_CACHE_HOME/labhelpers``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "labhelpers")
+
+
+def _run(cmd: list[str], what: str) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if done.returncode:
+        tail = (done.stdout + done.stderr).strip()[-3000:]
+        raise ImageError(
+            f"{what} failed (exit {done.returncode}):\n{tail}",
+            "check that this machine reaches its Debian mirror (`apt-get update`), "
+            "or load an offline bundle",
+        )
+
+
+def build(spec, client, log=print) -> str:
+    """Build and tag the stand-in for ``spec`` (an :class:`~labhelpers.images.ImageSpec`).
+
+    Returns:
+        The new image's id.
+
+    Raises:
+        ImageError: not root, no debootstrap, no mirror, or a step failed.
+    """
+    recipe: Recipe = spec.standin
+    tool = _require_tools()
+    mirror = debian_mirror()
+    debs = os.path.join(cache_dir(), "debootstrap", SUITE)
+    os.makedirs(debs, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="labhelpers-rootfs-") as tmp:
+        root = os.path.join(tmp, "rootfs")
+        t0 = time.monotonic()
+        log(f"  debootstrap {SUITE} (minbase + {', '.join(recipe.packages)}) ...")
+        _run([tool, "--variant=minbase", f"--include={','.join(recipe.packages)}",
+              f"--cache-dir={debs}", SUITE, root, mirror], "debootstrap")
+        log(f"  root filesystem ready in {time.monotonic() - t0:.0f} s")
+        script = "set -e\n" + recipe.script + "\napt-get clean\n"
+        _run(["chroot", root, "/bin/sh", "-c", script], "the stand-in's setup script")
+        for pattern in _TRIM:
+            for path in glob.glob(os.path.join(root, pattern)):
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.unlink(path)
+        for cache in glob.glob(os.path.join(root, "usr/lib/python3*/**/__pycache__"), recursive=True):
+            shutil.rmtree(cache, ignore_errors=True)
+        tar = os.path.join(tmp, "rootfs.tar")
+        _run(["tar", "--numeric-owner", "-C", root, "-cf", tar, "."], "packing the root filesystem")
+        repo, _, tag = spec.ref.rpartition(":")
+        staging = f"{repo}:{tag}-labhelpers-import"
+        log("  docker import ...")
+        client.api.import_image_from_file(tar, repository=repo, tag=f"{tag}-labhelpers-import",
+                                          changes=list(recipe.changes))
+    # `docker import` cannot set labels: one metadata-only build step adds them.
+    dockerfile = (
+        f"FROM {staging}\n"
+        f'LABEL {STANDIN}="{spec.ref}" '
+        f'org.opencontainers.image.description="labhelpers stand-in for {spec.ref}, '
+        f'built from Debian {SUITE} packages"\n'
+    )
+    image, _ = client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=spec.ref, rm=True)
+    client.images.remove(staging, noprune=True)
+    return image.id

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Install the system packages the lab needs, on a fresh Debian/Ubuntu machine, as root.
+#
+# - docker.io     the Docker Engine, only when no engine answers (Docker Desktop,
+#                 an existing daemon or DOCKER_HOST are left alone)
+# - debootstrap   builds stand-ins for the lab's images when no registry is reachable
+# - docker-compose the compose tool (v1 on Debian 12), only when no `docker compose` v2
+#
+# Anywhere else (macOS, Windows, not root, another distribution) it installs nothing and
+# says what the lab expects, so `make` goes on with whatever the machine already has.
+set -euo pipefail
+
+say() { printf 'setup-system: %s\n' "$*"; }
+
+engine_answers() {
+  command -v docker >/dev/null 2>&1 && timeout 15 docker version --format '{{.Server.Version}}' >/dev/null 2>&1
+}
+
+want=()
+if ! engine_answers && ! command -v dockerd >/dev/null 2>&1; then want+=(docker.io); fi
+command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || want+=(debootstrap)
+if ! (command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1) \
+   && ! command -v docker-compose >/dev/null 2>&1; then
+  want+=(docker-compose)
+fi
+
+if [ ${#want[@]} -eq 0 ]; then
+  say "system packages: nothing to install"
+  exit 0
+fi
+
+if [ "$(uname -s)" != Linux ] || [ ! -f /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1; then
+  say "not a Debian/Ubuntu machine: install these yourself if the lab needs them: ${want[*]}"
+  say "(a running Docker engine, e.g. Docker Desktop, is all the notebooks require)"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  say "not root: cannot install ${want[*]}"
+  say "run: sudo apt-get install -y ${want[*]}   (or start your own Docker engine)"
+  exit 0
+fi
+
+say "installing ${want[*]} from the distribution's archive"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+say "installed ${want[*]}"
