@@ -55,10 +55,12 @@ class Recipe:
     changes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def debian_mirror() -> str:
+def debian_mirror(apt_dir: str = "/etc/apt") -> str:
     """The Debian mirror the host's apt uses (``LABHELPERS_DEBIAN_MIRROR`` wins).
 
-    Reads ``/etc/apt/sources.list`` and deb822 ``/etc/apt/sources.list.d/*.sources``.
+    Args:
+        apt_dir: apt's configuration folder; its ``sources.list`` and deb822
+            ``sources.list.d/*.sources`` are read.
 
     Raises:
         ImageError: no Debian mirror is configured on this machine.
@@ -69,8 +71,10 @@ def debian_mirror() -> str:
     override = os.environ.get("LABHELPERS_DEBIAN_MIRROR")
     if override:
         return override
-    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
-        for stanza in open(path, errors="replace").read().split("\n\n"):
+    for path in sorted(glob.glob(os.path.join(apt_dir, "sources.list.d", "*.sources"))):
+        with open(path, errors="replace") as f:
+            stanzas = f.read().split("\n\n")
+        for stanza in stanzas:
             fields = {}
             for line in stanza.splitlines():
                 if ":" in line and not line.startswith(("#", " ")):
@@ -80,7 +84,8 @@ def debian_mirror() -> str:
                 for uri in fields.get("uris", "").split():
                     if uri.rstrip("/").endswith("/debian"):
                         return uri
-    for path in ["/etc/apt/sources.list", *sorted(glob.glob("/etc/apt/sources.list.d/*.list"))]:
+    for path in [os.path.join(apt_dir, "sources.list"),
+                 *sorted(glob.glob(os.path.join(apt_dir, "sources.list.d", "*.list")))]:
         try:
             lines = open(path, errors="replace").read().splitlines()
         except OSError:

@@ -1,0 +1,112 @@
+"""The image catalogue and `ensure`: present, pull, offline bundle, stand-in."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import docker.errors
+import pytest
+
+import labhelpers as lab
+from labhelpers import images, standin
+from labhelpers.errors import ImageError
+
+
+def test_spec_by_short_name_or_reference():
+    assert images.spec("python") is images.spec("python:3.11-slim-bookworm")
+    with pytest.raises(ImageError, match="catalogue"):
+        images.spec("nginx:latest")
+
+
+def test_mirror_is_read_from_deb822_sources(tmp_path, monkeypatch):
+    monkeypatch.delenv("LABHELPERS_DEBIAN_MIRROR", raising=False)
+    (tmp_path / "sources.list.d").mkdir()
+    (tmp_path / "sources.list.d" / "debian.sources").write_text(
+        "Types: deb\n# a comment\nURIs: http://mirror.invalid/debian\nSuites: bookworm\n"
+        "Components: main\n\nTypes: deb\nURIs: http://mirror.invalid/debian-security\n"
+        "Suites: bookworm-security\nComponents: main\n"
+    )
+    assert standin.debian_mirror(str(tmp_path)) == "http://mirror.invalid/debian"
+
+
+def test_mirror_is_read_from_one_line_sources(tmp_path, monkeypatch):
+    monkeypatch.delenv("LABHELPERS_DEBIAN_MIRROR", raising=False)
+    (tmp_path / "sources.list").write_text(
+        "# deb http://old.invalid/debian buster main\n"
+        "deb [arch=amd64] http://mirror.invalid/debian bookworm main contrib\n"
+    )
+    assert standin.debian_mirror(str(tmp_path)) == "http://mirror.invalid/debian"
+
+
+def test_no_mirror_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("LABHELPERS_DEBIAN_MIRROR", raising=False)
+    with pytest.raises(ImageError, match="LABHELPERS_DEBIAN_MIRROR"):
+        standin.debian_mirror(str(tmp_path))
+
+
+def test_present_image_returns_at_once(client, python_image):
+    start = time.monotonic()
+    outcome = images.ensure_outcome("python", client=client, log=lambda line: None)
+    assert outcome.how == "present"
+    assert time.monotonic() - start < 1.0
+    assert "python:3.11-slim-bookworm" in outcome.image.tags
+
+
+def test_python_image_behaves_like_the_official_one(client, python_image):
+    script = "import sys, ssl, venv; print(sys.version_info[:2])"
+    out = client.containers.run(python_image.id, ["python", "-c", script], remove=True)
+    assert out.decode().strip() == "(3, 11)"
+    pip = client.containers.run(python_image.id, ["pip", "--version"], remove=True)
+    assert b"python 3.11" in pip
+    if images.is_standin(python_image):
+        assert python_image.labels[lab.labels.STANDIN] == "python:3.11-slim-bookworm"
+        assert lab.labels.MANAGED not in python_image.labels
+
+
+def test_offline_bundle_is_loaded_when_pull_fails(client, python_image, prefix, tmp_path, monkeypatch):
+    """Save an image to the bundle folder, remove it, and have ensure() load it back."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("LABHELPERS_OFFLINE", raising=False)
+    ref = f"{prefix}-bundled:1"
+    python_image.tag(ref)
+    monkeypatch.setitem(images.CATALOGUE, "bundled",
+                        images.ImageSpec(ref, "test", ("00",), 0, standin=None))
+    tarball = images.bundle_path(ref)
+    (tmp_path / "labhelpers" / "images").mkdir(parents=True)
+    with open(tarball, "wb") as f:
+        for chunk in client.images.get(ref).save(named=True):
+            f.write(chunk)
+    client.images.remove(ref)
+    lines = []
+    try:
+        outcome = images.ensure_outcome("bundled", client=client, log=lines.append)
+        assert outcome.how == "bundle", lines
+        assert ref in outcome.image.tags
+        assert any("pull failed" in line for line in lines), lines
+    finally:
+        try:
+            client.images.remove(ref)
+        except docker.errors.ImageNotFound:
+            pass
+
+
+def test_unobtainable_image_lists_every_reason(client, prefix, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("LABHELPERS_OFFLINE", "1")
+    ref = f"{prefix}-nowhere:1"
+    monkeypatch.setitem(images.CATALOGUE, "nowhere",
+                        images.ImageSpec(ref, "test", ("00",), 0, standin=None))
+    with pytest.raises(ImageError) as err:
+        images.ensure("nowhere", client=client, log=lambda line: None)
+    assert "LABHELPERS_OFFLINE" in err.value.what and "bundle" in err.value.what
+    assert "bundle import" in err.value.todo
+
+
+def test_prepare_is_idempotent(client, python_image):
+    done = subprocess.run([sys.executable, "-m", "labhelpers", "prepare"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "present" in done.stdout
+    assert "prepared" in done.stdout
