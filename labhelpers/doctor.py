@@ -122,10 +122,12 @@ def check() -> Report:
     return report
 
 
-def doctor(strict: bool = True) -> Report:
+def doctor(notebook: str | None = None, strict: bool = True) -> Report:
     """Check the engine and the lab, and show the report.
 
     Args:
+        notebook: the two digits of the calling notebook: its leftovers from an
+            interrupted earlier run are removed, so it starts clean.
         strict: raise when no engine is reachable (stops "Run all" with one
             clear message). On Binder it never raises: it explains that the
             notebooks are read-only there.
@@ -137,13 +139,18 @@ def doctor(strict: bool = True) -> Report:
         EngineError: no usable engine, ``strict`` and not on Binder.
 
     >>> import labhelpers as lab
-    >>> lab.doctor()                                 # doctest: +SKIP
+    >>> lab.doctor("00")                             # doctest: +SKIP
     engine          found
     endpoint        unix:///var/run/docker.sock (from default socket)
     ...
     """
     report = check()
     if report.ok:
+        if notebook is not None:
+            from .labels import clean
+
+            gone = clean(notebook)
+            report.rows.append((f"notebook {notebook}", f"ready ({len(gone)} leftovers of an earlier run removed)"))
         return report
     if on_binder():
         report.rows.append(("read-only", BINDER_NOTE))

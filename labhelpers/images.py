@@ -259,3 +259,30 @@ def prepare(client=None, log=print) -> list[Outcome]:
         log(str(outcome))
         outcomes.append(outcome)
     return outcomes
+
+
+def table(client=None):
+    """The catalogue as a pandas DataFrame: what each image is for and how it is here.
+
+    >>> table()                                      # doctest: +SKIP
+                         image  ... size (MB)
+    0  python:3.11-slim-bookworm  ...       119
+    """
+    import pandas as pd
+
+    from .engine import client as get_client
+
+    client = client or get_client()
+    rows = []
+    for entry in CATALOGUE.values():
+        image = present(client, entry.ref)
+        state = "missing" if image is None else ("stand-in" if is_standin(image) else "official")
+        rows.append({
+            "image": entry.ref,
+            "used for": entry.purpose,
+            "notebooks": " ".join(entry.notebooks),
+            "here": state,
+            "size (MB)": None if image is None else round(image.attrs["Size"] / 1e6),
+            "official (MB)": entry.official_mb,
+        })
+    return pd.DataFrame(rows)
