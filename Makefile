@@ -49,7 +49,7 @@ clean: venv
 
 test: setup
 	$(PY) -m pytest --doctest-modules labhelpers tests notebooks \
-	    --nbval --sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)
+	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)
 
 lab: setup
 	@echo "JupyterLab on http://$(LAB_IP):$(LAB_PORT)/lab (the full URL with its token follows)"

@@ -8,7 +8,7 @@ what the lab creates and clean it up again.
 >>> lab.doctor()                                 # doctest: +SKIP
 """
 
-from . import engine, errors, images, labels
+from . import checks, engine, errors, images, labels
 from .doctor import doctor
 from .engine import client
 from .errors import LabError
@@ -18,6 +18,6 @@ from .labels import clean, labels_for, name
 __version__ = "0.1.0"
 
 __all__ = [
-    "LabError", "clean", "client", "doctor", "engine", "ensure", "errors", "images",
+    "LabError", "checks", "clean", "client", "doctor", "engine", "ensure", "errors", "images",
     "labels", "labels_for", "name",
 ]
