@@ -79,6 +79,47 @@ CATALOGUE: dict[str, ImageSpec] = {
             ),
         ),
     ),
+    "registry": ImageSpec(
+        ref="registry:2",
+        purpose="a private image registry on loopback: push to share, pull back (01, 06)",
+        notebooks=("01", "06"),
+        official_mb=25,
+        standin=Recipe(
+            packages=("docker-registry",),
+            # The official image's configuration: no authentication, storage in
+            # /var/lib/registry (Debian's own enables htpasswd auth).
+            script=(
+                "mkdir -p /var/lib/registry\n"
+                "cat > /etc/docker/registry/config.yml <<'YAML'\n"
+                "version: 0.1\n"
+                "log:\n  fields:\n    service: registry\n"
+                "storage:\n  cache:\n    blobdescriptor: inmemory\n"
+                "  filesystem:\n    rootdirectory: /var/lib/registry\n"
+                "http:\n  addr: :5000\n  headers:\n    X-Content-Type-Options: [nosniff]\n"
+                "health:\n  storagedriver:\n    enabled: true\n    interval: 10s\n    threshold: 3\n"
+                "YAML\n"
+            ),
+            changes=(
+                "ENV REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/var/lib/registry",
+                "ENV REGISTRY_HTTP_ADDR=0.0.0.0:5000",
+                "EXPOSE 5000",
+                'CMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.yml"]',
+            ),
+        ),
+    ),
+    "redis": ImageSpec(
+        ref="redis:7-bookworm",
+        purpose="a Redis server: the hit counter of the compose example (01)",
+        notebooks=("01",),
+        official_mb=117,
+        standin=Recipe(
+            packages=("redis-server",),
+            changes=(
+                "EXPOSE 6379",
+                'CMD ["redis-server", "--protected-mode", "no", "--bind", "0.0.0.0"]',
+            ),
+        ),
+    ),
 }
 
 
