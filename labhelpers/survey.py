@@ -392,6 +392,32 @@ def fetch_metadata(index: Index, name: str, http, cache: Cache | None = None,
     return record
 
 
+def scrub(record: dict, host: str | None) -> dict:
+    """The record without links to the index itself, its old names or its file hosts.
+
+    A URL goes when its host shares a name with the index's host (``pypi`` in
+    ``pypi.example`` and in ``pypi.python.example``): the kit names no registry host.
+
+    >>> scrub({"urls": {"Home": "https://x.example/a", "Old": "https://idx.old.example/p/a"},
+    ...        "summary": "a"}, "idx.example")["urls"]
+    {'Home': 'https://x.example/a'}
+    """
+    if not host:
+        return record
+    names = set(host.lower().split(".")[:-1]) - {"www"}
+
+    def ours(url: str) -> bool:
+        other = (urllib.parse.urlsplit(url or "").hostname or "").split(".")
+        return bool(names.intersection(other))
+
+    urls = {k: v for k, v in (record.get("urls") or {}).items() if not ours(v)}
+    summary = record.get("summary") or ""
+    for word in summary.split():
+        if "://" in word and ours(word):
+            summary = summary.replace(word, "(a link to the index)")
+    return {**record, "urls": urls, "summary": summary}
+
+
 def _missing(name: str, why: str) -> dict:
     return {"name": name, "summary": "", "version": None, "released": None, "first_release": None,
             "requires_python": None, "urls": {}, "per_year": {}, "missing": why}
@@ -441,7 +467,8 @@ def survey(term: str = "docker", *, index: Index | None = None, limit: int | Non
                    unit="project", disable=not progress)
         for fut in bar:
             records.append(fut.result())
-    records.sort(key=lambda r: r["name"].lower())
+    host = urllib.parse.urlsplit(index.url).hostname
+    records = sorted((scrub(r, host) for r in records), key=lambda r: r["name"].lower())
     meta = {
         "term": term, "taken": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "index": index.source, "list_format": list_format, "projects": len(records),
