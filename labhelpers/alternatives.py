@@ -13,6 +13,8 @@ dependencies.
 - **raw**: the HTTP API over the unix socket with the standard library only
   (notebook 02 takes it apart).
 
+Each finds the engine its library's usual way (``DOCKER_HOST``, else the default socket).
+
 >>> from labhelpers import alternatives
 >>> alternatives.with_docker_py(["python", "-c", "print('hi')"], "nb05-demo", 1)  # doctest: +SKIP
 ['hi']
@@ -134,8 +136,9 @@ def _frames(data):
     return out
 
 
-def with_raw(cmd, name, n=1, image=IMAGE, labels=None, sock="/var/run/docker.sock"):
+def with_raw(cmd, name, n=1, image=IMAGE, labels=None, sock=None):
     """The standard library only: HTTP/1.1 over the engine's unix socket."""
+    sock = sock or _socket_path()
     out = []
     for i in range(n):
         spec = {"Image": image, "Cmd": cmd, "Labels": _labels(labels)}
@@ -147,6 +150,18 @@ def with_raw(cmd, name, n=1, image=IMAGE, labels=None, sock="/var/run/docker.soc
         finally:
             _call(sock, "DELETE", f"/containers/{cid}?force=1&v=1")
     return out
+
+
+def _socket_path() -> str:
+    from .engine import find_endpoint
+
+    path = find_endpoint().socket_path
+    if path is None:
+        from .errors import EngineError
+
+        raise EngineError("The raw way speaks HTTP over a unix socket; this engine is not on one.",
+                          "run it against a local engine (unset DOCKER_HOST)")
+    return path
 
 
 #: name → (function, distribution it needs, style).
