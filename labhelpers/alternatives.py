@@ -31,6 +31,7 @@ import json
 import os
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 
 from .labels import labels_for
@@ -57,8 +58,8 @@ def with_docker_py(cmd, name, n=1, image=IMAGE, labels=None):
     return out
 
 
-def with_aiodocker(cmd, name, n=1, image=IMAGE, labels=None):
-    """aiodocker: the same over asyncio; ``n`` containers run concurrently."""
+async def aiodocker_way(cmd, name, n=1, image=IMAGE, labels=None):
+    """aiodocker: the same over asyncio; ``n`` containers run concurrently (``await`` it)."""
     import aiodocker
 
     async def one(docker, i):
@@ -70,11 +71,19 @@ def with_aiodocker(cmd, name, n=1, image=IMAGE, labels=None):
         finally:
             await container.delete(force=True)
 
-    async def main():
-        async with aiodocker.Docker() as docker:
-            return await asyncio.gather(*(one(docker, i) for i in range(n)))
+    async with aiodocker.Docker() as docker:
+        return list(await asyncio.gather(*(one(docker, i) for i in range(n))))
 
-    return list(asyncio.run(main()))
+
+def with_aiodocker(cmd, name, n=1, image=IMAGE, labels=None):
+    """:func:`aiodocker_way` from synchronous code (in a thread when a loop already runs, as in Jupyter)."""
+    coro = aiodocker_way(cmd, name, n, image=image, labels=labels)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def with_whales(cmd, name, n=1, image=IMAGE, labels=None):
@@ -174,15 +183,21 @@ CLIENTS = {
 }
 
 
+def _shown(client: str) -> list:
+    """The code that is the lesson for one client (the raw way is its helpers too)."""
+    fn = CLIENTS[client][0]
+    if fn is with_raw:
+        return [_UnixHTTP, _call, _frames, with_raw]
+    if fn is with_aiodocker:
+        return [aiodocker_way]
+    return [fn]
+
+
 def show(client: str):
-    """The source of one client's function, highlighted in a notebook."""
+    """The source of one client's way, highlighted in a notebook."""
     from IPython.display import Code
 
-    fn = CLIENTS[client][0]
-    src = inspect.getsource(fn)
-    if fn is with_raw:  # the raw way is its helpers too
-        src = "\n\n".join(inspect.getsource(f) for f in (_UnixHTTP, _call, _frames)) + "\n\n" + src
-    return Code(src, language="python")
+    return Code("\n\n".join(inspect.getsource(f) for f in _shown(client)), language="python")
 
 
 def lines_of_code(client: str) -> int:
@@ -191,10 +206,8 @@ def lines_of_code(client: str) -> int:
     >>> lines_of_code("docker-py") < lines_of_code("raw socket")
     True
     """
-    fn = CLIENTS[client][0]
-    parts = [fn] + ([_UnixHTTP, _call, _frames] if fn is with_raw else [])
     count = 0
-    for part in parts:
+    for part in _shown(client):
         in_doc = False
         for line in inspect.getsource(part).splitlines():
             s = line.strip()

@@ -49,6 +49,13 @@ SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 #: Set to ``1`` to survey the live index in the notebook instead of the snapshot.
 LIVE_ENV = "LABHELPERS_LIVE_SURVEY"
+#: The packages the 2017 talk named; some have no "docker" in their name, so the
+#: survey fetches them too (``meta["also"]``).
+TALK_EXAMPLES = (
+    "docker-build-tool", "whalelinter", "grocker", "aiodockerpy", "docker-map",
+    "python-dockercloud", "docker-cleaner", "docker-scripts", "dockeranalyser",
+    "check_docker", "dockermon", "travis2docker",
+)
 #: A project with a release in this many days counts as alive.
 ALIVE_DAYS = 2 * 365
 
@@ -392,6 +399,15 @@ def fetch_metadata(index: Index, name: str, http, cache: Cache | None = None,
     return record
 
 
+def _normal(name: str) -> str:
+    """PEP 503 normalised name: ``Check_Docker`` → ``check-docker``.
+
+    >>> _normal("Check_Docker")
+    'check-docker'
+    """
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def scrub(record: dict, host: str | None) -> dict:
     """The record without links to the index itself, its old names or its file hosts.
 
@@ -425,7 +441,7 @@ def _missing(name: str, why: str) -> dict:
 
 def survey(term: str = "docker", *, index: Index | None = None, limit: int | None = None,
            workers: int = 12, cache: Cache | None = None, progress: bool = True,
-           http=None) -> tuple[list[dict], dict]:
+           http=None, also=TALK_EXAMPLES) -> tuple[list[dict], dict]:
     """Survey the live index: list the projects whose name holds ``term``, fetch their metadata.
 
     Args:
@@ -435,6 +451,8 @@ def survey(term: str = "docker", *, index: Index | None = None, limit: int | Non
         workers: requests in flight at once; keep it small, the index is shared.
         cache: an on-disk :class:`Cache` (default: one under the kit's cache folder).
         progress: show a tqdm progress bar.
+        also: more names to fetch whatever their name (the talk's examples);
+            their records go to ``meta["also"]``.
 
     Returns:
         ``(records, meta)``: one dict per project; ``meta`` says when, how, how long.
@@ -460,21 +478,25 @@ def survey(term: str = "docker", *, index: Index | None = None, limit: int | Non
     names, list_format = list_projects(index, term, http=http, cache=cache)
     if limit is not None:
         names = names[:limit]
+    listed = {_normal(n) for n in names}
+    extra = [n for n in also if _normal(n) not in listed]
     records = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(fetch_metadata, index, n, http, cache) for n in names]
+        futures = [pool.submit(fetch_metadata, index, n, http, cache) for n in names + extra]
         bar = tqdm(as_completed(futures), total=len(futures), desc=f"metadata ({workers} at once)",
                    unit="project", disable=not progress)
         for fut in bar:
             records.append(fut.result())
     host = urllib.parse.urlsplit(index.url).hostname
     records = sorted((scrub(r, host) for r in records), key=lambda r: r["name"].lower())
+    also_records = [r for r in records if _normal(r["name"]) not in listed]
+    records = [r for r in records if _normal(r["name"]) in listed]
     meta = {
         "term": term, "taken": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "index": index.source, "list_format": list_format, "projects": len(records),
         "missing": sum(1 for r in records if r["missing"]), "workers": workers,
         "seconds": round(time.monotonic() - started, 1),
-        "cache_hits": cache.hits, "cache_misses": cache.misses,
+        "cache_hits": cache.hits, "cache_misses": cache.misses, "also": also_records,
     }
     return records, meta
 
@@ -547,11 +569,13 @@ RULES: dict[str, list[str]] = {
            r"drone", r"deploy"],
     "monitoring": [r"monitor", r"metric", r"prometheus", r"stats", r"health", r"nagios",
                    r"check_", r"alert", r"\blogs?\b", r"logging", r"watch"],
-    "build tools": [r"build", r"dockerfile", r"image", r"packag", r"lint", r"wheel", r"bake"],
+    "build tools": [r"build", r"dockerfile", r"image", r"packag", r"lint", r"wheel", r"bake",
+                    r"dockeri[sz]e", r"2docker", r"generat"],
     "API clients": [r"client", r"\bapi\b", r"sdk", r"wrapper", r"binding", r"async", r"aio",
-                    r"rest", r"py-?docker", r"dockerpy", r"docker-py"],
+                    r"rest", r"py-?docker", r"dockerpy", r"docker-py", r"librar", r"adapter"],
     "utilities": [r"clean", r"util", r"tool", r"cli", r"manage", r"run", r"shell", r"backup",
-                  r"volume", r"network", r"registry", r"dev", r"env", r"container"],
+                  r"volume", r"network", r"registry", r"dev", r"env", r"container", r"helper",
+                  r"plugin", r"\bops\b", r"operations", r"tidy", r"sandbox"],
 }
 
 
@@ -605,6 +629,28 @@ def releases_per_year(records: list[dict]):
         for year, n in (r.get("per_year") or {}).items():
             counts[int(year)] = counts.get(int(year), 0) + n
     return pd.Series(counts, name="releases").sort_index().rename_axis("year")
+
+
+def where_now(records: list[dict], meta: dict, names=TALK_EXAMPLES, rules=None):
+    """Where the talk's examples stand today: version, last release, category, alive or not.
+
+    >>> where_now(*load_snapshot()).loc["grocker", "today"]     # doctest: +SKIP
+    'alive'
+    """
+    import pandas as pd
+
+    by_name = {_normal(r["name"]): r for r in list(records) + list(meta.get("also", []))}
+    rows = []
+    for name in names:
+        r = by_name.get(_normal(name))
+        if r is None or r["missing"] or not r["released"]:
+            rows.append({"name": name, "today": "gone from the index"})
+            continue
+        recent = pd.Timestamp(r["released"]) >= pd.Timestamp(meta["taken"][:10]) - pd.Timedelta(days=ALIVE_DAYS)
+        rows.append({"name": name, "version": r["version"], "last release": r["released"],
+                     "category": categorise_one(r["name"], r["summary"], rules),
+                     "today": "alive" if recent else "abandoned"})
+    return pd.DataFrame(rows).set_index("name").fillna("")
 
 
 def main(argv=None) -> int:

@@ -92,6 +92,7 @@ class FakeIndex:
 
 
 def _run(fake, tmp_path, **kwargs):
+    kwargs.setdefault("also", ())
     cache = survey.Cache(folder=str(tmp_path / "cache"))
     http = survey.session(fake.index, workers=4, retries=2, backoff=0.01)
     records, meta = survey.survey("docker", index=fake.index, cache=cache, workers=4,
@@ -110,6 +111,13 @@ def test_survey_lists_fetches_and_trims(tmp_path):
     assert by_name["dockerfile-build"]["released"] is None and by_name["dockerfile-build"]["missing"] is None
     assert meta["list_format"] == "JSON (PEP 691)" and meta["projects"] == 4 and meta["missing"] == 1
     assert fake.agents == {survey.user_agent()}
+
+
+def test_also_fetches_named_projects_apart(tmp_path):
+    with FakeIndex() as fake:
+        records, meta, _ = _run(fake, tmp_path, also=("unrelated", "Docker_Mon"))
+    assert "unrelated" not in {r["name"] for r in records} and meta["projects"] == 4
+    assert [r["name"] for r in meta["also"]] == ["unrelated"]  # docker-mon is listed already
 
 
 def test_failing_fetch_is_retried_then_recorded_missing(tmp_path):
@@ -265,6 +273,14 @@ def test_frame_alive_and_releases_per_year():
     assert per_year.sum() == sum(sum(r["per_year"].values()) for r in records)
 
 
+def test_where_now_covers_every_example():
+    records, meta = survey.load_snapshot()
+    table = survey.where_now(records, meta)
+    assert list(table.index) == list(survey.TALK_EXAMPLES)
+    assert set(table["today"]) <= {"alive", "abandoned", "gone from the index"}
+    assert table.loc["grocker", "category"] == "build tools"
+
+
 def test_checker_recomputes_from_the_survey():
     records, meta = survey.load_snapshot()
     df = survey.frame(records)
@@ -284,7 +300,7 @@ def test_live_survey_on_a_few_names(tmp_path):
         http.head(index.url, timeout=10)
     except Exception as err:
         pytest.skip(f"the package index cannot be reached here ({type(err).__name__})")
-    records, meta = survey.survey(index=index, limit=3, workers=3, progress=False,
+    records, meta = survey.survey(index=index, limit=3, workers=3, progress=False, also=(),
                                   cache=survey.Cache(folder=str(tmp_path)), http=http)
     assert len(records) == 3 and all("docker" in r["name"].lower() for r in records)
     assert any(r["version"] for r in records)
