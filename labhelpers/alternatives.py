@@ -267,12 +267,17 @@ def timed(client: str, n: int, name: str, labels=None, cmd=COMMAND, image=IMAGE)
     return time.perf_counter() - t0, out
 
 
-def compare(name_for, ns=(1, 10), labels=None, progress: bool = True):
+def compare(name_for, ns=(1, 10), labels=None, progress: bool = True, warmup: bool = True,
+            repeat: int = 1):
     """Time every client for each count in ``ns``; a pandas table.
 
     Args:
         name_for: called with the client's short name, gives the containers' name prefix.
         ns: how many containers per run.
+        warmup: first run each client once, untimed, so that importing it (and the
+            engine's first start of the image) is not counted against whoever goes first.
+        repeat: time each run this many times and keep the fastest (a busy machine
+            only ever adds time).
 
     Returns:
         A DataFrame indexed by client: style, lines of code, dependencies, one
@@ -282,13 +287,18 @@ def compare(name_for, ns=(1, 10), labels=None, progress: bool = True):
     from tqdm.auto import tqdm
 
     rows = []
-    jobs = [(c, n) for c in CLIENTS for n in ns]
+    jobs = [(c, n) for _ in range(repeat) for c in CLIENTS for n in ns]
     times: dict[tuple[str, int], float] = {}
     ok: dict[str, bool] = {c: True for c in CLIENTS}
+    if warmup:
+        jobs = [(c, 0) for c in CLIENTS] + jobs
     for client, n in tqdm(jobs, desc="timing", disable=not progress):
         slug = client.replace(" ", "").replace("-", "")
+        if n == 0:
+            timed(client, 1, f"{name_for(slug)}-warmup", labels=labels)
+            continue
         seconds, out = timed(client, n, f"{name_for(slug)}-{n}", labels=labels)
-        times[client, n] = seconds
+        times[client, n] = min(seconds, times.get((client, n), seconds))
         ok[client] &= out == ["hello from a container"] * n
     for client, (fn, dist, style) in CLIENTS.items():
         row = {"client": client, "style": style, "lines of code": lines_of_code(client),
