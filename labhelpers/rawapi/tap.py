@@ -153,6 +153,7 @@ class _Side:
         if self.is_request:
             if "upgrade" in ex.request_headers.get("Connection", "").lower() or HIJACKING.search(ex.path):
                 self.state = "raw"  # from here on the client writes a raw stream (stdin)
+                self.current = ex
         else:
             ex.duration = time.perf_counter() - self.conn.tap._t0 - ex.started
 
@@ -241,6 +242,7 @@ class _Side:
                 ex.upgraded = True
                 self.state = "raw"
                 self.conn.request_side.state = "raw"
+                self.conn.request_side.current = ex
                 return
             if ex.method == "HEAD" or ex.status in (204, 304) or 100 <= ex.status < 200:
                 self._finish()
