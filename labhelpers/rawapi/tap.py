@@ -14,7 +14,7 @@ Point any client at it with ``DOCKER_HOST=unix://<tap.path>``:
 ...     tap.run("docker ps").returncode
 ...     tap.lines()
 0
-['HEAD   /_ping                    200     0.4 ms', 'GET    /v1.41/containers/json    200     1.9 ms']
+['HEAD   /_ping  ...  200  0.4 ms', 'GET    /v1.41/containers/json  ...  200  1.9 ms']
 
 From a terminal: ``python -m labhelpers tap -- docker ps``.
 
@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import LabError
 
+LONG_ID = re.compile(r"\b[0-9a-f]{64}\b")
 #: Paths whose request hands the connection over to a raw stream.
 HIJACKING = re.compile(r"/(containers/[^/]+/attach|exec/[^/]+/start|session|grpc)$")
 
@@ -96,12 +97,12 @@ class Exchange:
 
         >>> e = Exchange("GET", "/v1.41/containers/json?all=1", {}, 0.0, 200, "OK", duration=0.0021)
         >>> e.line()
-        'GET    /v1.41/containers/json?all=1                   200     2.1 ms'
+        'GET    /v1.41/containers/json?all=1                   200  2.1 ms'
         """
         status = "-" if self.status is None else str(self.status)
         took = "open" if self.duration is None else f"{self.duration * 1000:.1f} ms"
         note = f"  ({self.note})" if self.note else ""
-        return f"{self.method:<6} {unquote(self.target):<45} {status:>4} {took:>10}{note}"
+        return f"{self.method:<6} {unquote(self.target):<45} {status:>4}  {took}{note}"
 
 
 def _head_done(buffer: bytearray) -> int:
@@ -482,16 +483,24 @@ class Tap:
         """One line per exchange: method, path, status, time."""
         return [ex.line() for ex in self.records]
 
-    def table(self):
-        """The exchanges as a pandas DataFrame (the time as text, e.g. ``1.2 ms``)."""
+    def table(self, short_ids: bool = True):
+        """The exchanges as a pandas DataFrame (the time as text of fixed width, e.g. ``      1.2 ms``).
+
+        Args:
+            short_ids: show 64-digit ids in paths as their first 12 digits and ``…``.
+        """
         import pandas as pd
+
+        def shown(path: str) -> str:
+            return LONG_ID.sub(lambda m: m.group(0)[:12] + "…", path) if short_ids else path
 
         rows = [{
             "method": ex.method,
-            "path": ex.path,
+            "path": shown(ex.path),
             "query": "&".join(f"{k}={v}" for k, v in ex.query.items()),
             "status": ex.status,
-            "time": "open" if ex.duration is None else f"{ex.duration * 1000:.1f} ms",
+            # fixed width: the column keeps its width whatever the numbers
+            "time": "     open" if ex.duration is None else f"{ex.duration * 1000:9.1f} ms",
             "note": ex.note,
         } for ex in self.records]
         return pd.DataFrame(rows, columns=["method", "path", "query", "status", "time", "note"])
