@@ -130,3 +130,47 @@ def test_cli_subcommand_keeps_output_and_exit_code(client):
     bad = run("docker", "inspect", "h02-missing-object")
     assert bad.returncode == 1 and "No such object: h02-missing-object" in bad.stderr
     assert "404" in bad.stderr
+
+
+def test_parser_on_scripted_bytes_forwards_them_unchanged(tmp_path):
+    """Pure logic, no engine: a scripted server behind the tap, every byte compared."""
+    import socket
+    import threading
+
+    answer = (b"HTTP/1.1 100 Continue\r\n\r\n"
+              b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+              b"HTTP/1.1 204 No Content\r\n\r\n")
+    request = (b"POST /v1.41/build HTTP/1.1\r\nHost: docker\r\nExpect: 100-continue\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n4\r\ntar!\r\n0\r\n\r\n"
+               b"DELETE /v1.41/containers/x HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n\r\n")
+    path = str(tmp_path / "engine.sock")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen(1)
+    got = []
+
+    def engine():
+        conn, _ = server.accept()
+        data = b""
+        while not data.endswith(b"Content-Length: 0\r\n\r\n"):
+            data += conn.recv(1)  # byte by byte: the worst case for the parser
+        got.append(data)
+        for i in range(0, len(answer), 7):
+            conn.sendall(answer[i:i + 7])
+        conn.close()
+
+    threading.Thread(target=engine, daemon=True).start()
+    with Tap(upstream=path, record_bodies=True) as tap:
+        with socket.socket(socket.AF_UNIX) as client:
+            client.connect(tap.path)
+            for i in range(0, len(request), 5):
+                client.sendall(request[i:i + 5])
+            received = b"".join(iter(lambda: client.recv(4096), b""))
+        tap.wait_idle()
+        build, delete = tap.records
+    server.close()
+    assert got == [request] and received == answer
+    assert (build.method, build.path, build.status, build.chunked) == ("POST", "/v1.41/build", 200, True)
+    assert (build.request_body, build.response_body, build.sent, build.received) == (b"tar!", b"abcde", 4, 5)
+    assert (delete.method, delete.status, delete.response_body) == ("DELETE", 204, None)
+    assert build.duration is not None and delete.duration is not None

@@ -231,12 +231,15 @@ class _Side:
             self.conn.pending.append(ex)
             tap._record(ex)
         else:
+            parts = first.split(" ", 2)
+            status = int(parts[1])
+            if 100 <= status < 200 and status != 101:
+                return  # "100 Continue" and the like: the real answer follows
             ex = self.conn.pending.popleft() if self.conn.pending else None
             if ex is None:  # an answer we cannot pair: record it as such
                 ex = Exchange("?", "?", {}, time.perf_counter() - tap._t0)
                 tap._record(ex)
-            parts = first.split(" ", 2)
-            ex.status, ex.reason = int(parts[1]), (parts[2] if len(parts) > 2 else "")
+            ex.status, ex.reason = status, (parts[2] if len(parts) > 2 else "")
             ex.response_headers = headers
             self.current = ex
             if ex.status == 101:
@@ -245,7 +248,7 @@ class _Side:
                 self.conn.request_side.state = "raw"
                 self.conn.request_side.current = ex
                 return
-            if ex.method == "HEAD" or ex.status in (204, 304) or 100 <= ex.status < 200:
+            if ex.method == "HEAD" or ex.status in (204, 304):
                 self._finish()
                 return
         if "chunked" in headers.get("Transfer-Encoding", "").lower():
@@ -365,11 +368,7 @@ class Tap:
         self._folder = tempfile.mkdtemp(prefix="labhelpers-tap-")  # mode 0700: ours alone
         self.path = os.path.join(self._folder, "docker.sock")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old = os.umask(0o177)  # the socket is born 0600: no moment when others may connect
-        try:
-            listener.bind(self.path)
-        finally:
-            os.umask(old)
+        listener.bind(self.path)  # inside a 0700 folder: nobody else can reach it, even now
         os.chmod(self.path, 0o600)
         listener.listen(64)
         listener.settimeout(0.2)
