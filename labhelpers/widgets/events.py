@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import html
 import threading
-import time
+
 
 import ipywidgets as widgets
 
@@ -70,7 +70,7 @@ class EventLog(widgets.VBox):
         super().__init__([self.status, self.view])
         self.add_class("lab-events")
         # Open the stream here, so that no event between this call and the thread's start is missed.
-        self._stream = client.events(decode=True, filters=filters, since=int(time.time()))
+        self._stream = client.events(decode=True, filters=filters)
         self._thread = threading.Thread(target=self._follow, name="lab-events", daemon=True)
         self._thread.start()
 
