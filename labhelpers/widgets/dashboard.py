@@ -9,7 +9,8 @@ removing a container that is not the lab's asks for confirmation first.
 Listing uses the low-level ``client.api.containers()``: one request for every
 container, where the high-level ``client.containers.list()`` inspects each one
 afterwards. CPU and memory come from one-shot stats, fetched by a small pool of
-threads so that a refresh never waits for them.
+threads so that a refresh never waits for them (the engine answers them once a
+second: with many containers, CPU and memory lag a few seconds behind the state).
 
 CSS classes (for browser tests and styling): the root ``lab-dashboard``, each
 row ``lab-dashboard-row``, each action button ``lab-dashboard-<action>``
@@ -148,8 +149,10 @@ class Dashboard(widgets.VBox):
         self.last_refresh_s = 0.0
         self._lock = threading.RLock()
         self._stats_prev: dict[str, dict] = {}
-        self._pending: set[str] = set()
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lab-dashboard-stats")
+        self._pending: dict = {}  # container id -> its stats sample in flight
+        # The engine answers one-shot stats on its collector's 1 s tick, so samples are
+        # taken in parallel: 8 threads, within docker-py's pool of 10 connections.
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lab-dashboard-stats")
         self._stop = threading.Event()
         self._thread = None
         self._header = widgets.HTML()
@@ -215,6 +218,10 @@ class Dashboard(widgets.VBox):
             header = f"<b>{len(self.rows)}</b> of {scope}, {running} running"
             if self._header.value != header:
                 self._header.value = header
+            live = {r.id for r in self.rows.values()}
+            for gone in [i for i in self._pending if i not in live]:
+                self._pending.pop(gone, None)
+                self._stats_prev.pop(gone, None)
         futures = self._sample([r for r in self.rows.values() if r.state == "running"])
         if wait_stats and futures:
             wait(futures, timeout=30)
@@ -225,13 +232,15 @@ class Dashboard(widgets.VBox):
     def _sample(self, rows: list[Row]):
         futures = []
         for row in rows:
-            if row.id in self._pending:
-                continue  # the previous sample is not back yet
-            self._pending.add(row.id)
+            pending = self._pending.get(row.id)
+            if pending is not None and not pending.done():
+                futures.append(pending)  # the previous sample is not back yet: no second one
+                continue
             try:
-                futures.append(self._pool.submit(self._sample_one, row))
+                self._pending[row.id] = future = self._pool.submit(self._sample_one, row)
             except RuntimeError:  # pool shut down
-                self._pending.discard(row.id)
+                continue
+            futures.append(future)
         return futures
 
     def _sample_one(self, row: Row) -> None:
@@ -243,8 +252,6 @@ class Dashboard(widgets.VBox):
                 row.show_stats(sample)
         except docker.errors.DockerException:
             pass  # gone or stopped meanwhile: the next refresh shows it
-        finally:
-            self._pending.discard(row.id)
 
     # -- actions -------------------------------------------------------------
     def act(self, row: Row, action: str) -> None:
