@@ -96,6 +96,8 @@ class BuildProgress(widgets.VBox):
         return self.bar.value
 
     def __repr__(self) -> str:
+        if self.tag is None:
+            return "BuildProgress(not started)"
         state = "failed" if self.error else ("done" if self.image_id else "running")
         return f"BuildProgress({self.tag!r}, {self.step}/{self.total} steps, {state})"
 
