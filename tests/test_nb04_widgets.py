@@ -70,6 +70,7 @@ def test_click_on_stop_stops_the_container(client, python_image, made, uid):
         with pytest.raises(docker.errors.NotFound):
             client.containers.get(c.id)
         assert c.name not in dash.rows
+        assert row.comm is None and row.buttons["stop"].comm is None  # its widgets are closed
     finally:
         dash.close()
 

@@ -113,6 +113,12 @@ class Row(widgets.HBox):
         if not running:
             self.show_stats(None)
 
+    def discard(self) -> None:
+        """Close this row's widgets (the container is gone)."""
+        for child in list(self.cells.values()) + list(self.buttons.values()):
+            child.close()
+        self.close()
+
     def show_stats(self, sample: dict | None) -> None:
         """Show CPU % and memory from a :func:`labhelpers.stats.row`, or blanks."""
         cpu = (sample or {}).get("cpu %")
@@ -209,9 +215,12 @@ class Dashboard(widgets.VBox):
                     row.update(entry)
                 seen[name] = row
             changed = list(seen) != list(self.rows)
+            dropped = [r for n, r in self.rows.items() if seen.get(n) is not r]
             self.rows = dict(sorted(seen.items()))
-            if changed or len(self._body.children) != len(self.rows):
+            if changed or dropped or len(self._body.children) != len(self.rows):
                 self._body.children = tuple(self.rows.values())
+            for row in dropped:  # gone from the engine: free its widgets in the browser too
+                row.discard()
             running = sum(1 for r in self.rows.values() if r.state == "running")
             scope = "all containers" if self.all else (
                 f"notebook {self.notebook}'s containers" if self.notebook else "the lab's containers")
