@@ -15,6 +15,7 @@ from .engine import client
 from .errors import LabError
 from .images import ensure
 from .labels import clean, labels_for, name
+from . import stats  # container stats as numbers (notebook 04)
 
 __version__ = "0.1.0"
 

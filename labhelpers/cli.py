@@ -1,4 +1,4 @@
-"""``python -m labhelpers doctor | prepare | clean | engine``.
+"""``python -m labhelpers doctor | prepare | clean | engine | tap``.
 
 Each command prints what it did; a setup problem ends with one clear message
 (what went wrong, what to do) and exit status 1, never a traceback.
@@ -12,6 +12,7 @@ running: Docker 20.10.24 (API 1.41) at unix:///var/run/docker.sock (default sock
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 
@@ -57,6 +58,26 @@ def _engine(args) -> int:
     return 0
 
 
+def _tap(args) -> int:
+    from .rawapi import Tap
+
+    command = [a for a in args.cmd if a != "--"] if args.cmd[:1] == ["--"] else args.cmd
+    if not command:
+        raise LabError("No command to run through the tap.", "give one after `--`: "
+                       "`python -m labhelpers tap -- docker ps`")
+    with Tap() as tap:
+        try:
+            code = subprocess.run(command, env=tap.env()).returncode
+        except FileNotFoundError as err:
+            raise LabError(f"{command[0]!r} is not installed here.", "check the command's name") from err
+        tap.wait_idle()
+        lines = tap.lines()
+    print(f"--- {len(lines)} requests through the tap ---", file=sys.stderr)
+    for line in lines:
+        print(line, file=sys.stderr)
+    return code
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m labhelpers", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True)
@@ -69,6 +90,9 @@ def parser() -> argparse.ArgumentParser:
     eng = sub.add_parser("engine", help="status of the engine, or start one (Debian/Ubuntu as root)")
     eng.add_argument("action", choices=["status", "start"])
     eng.set_defaults(run=_engine)
+    tap = sub.add_parser("tap", help="run a command through the API tap, then list its requests (notebook 02)")
+    tap.add_argument("cmd", nargs=argparse.REMAINDER, help="-- the command, e.g. -- docker ps")
+    tap.set_defaults(run=_tap)
     return top
 
 

@@ -8,7 +8,11 @@
 #
 # Anywhere else (macOS, Windows, not root, another distribution) it installs nothing and
 # says what the lab expects, so `make` goes on with whatever the machine already has.
+#
+# --dry-run: print what would be installed, install nothing.
 set -euo pipefail
+dry_run=0
+[ "${1:-}" = "--dry-run" ] && dry_run=1
 
 say() { printf 'setup-system: %s\n' "$*"; }
 
@@ -26,6 +30,10 @@ fi
 
 if [ ${#want[@]} -eq 0 ]; then
   say "system packages: nothing to install"
+  exit 0
+fi
+if [ "$dry_run" -eq 1 ]; then
+  say "would install: ${want[*]}"
   exit 0
 fi
 
