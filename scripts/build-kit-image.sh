@@ -2,6 +2,7 @@
 # Build the kit image (the root Dockerfile) offline: export the offline bundle (every
 # catalogue image + the wheelhouse) into build/kit/, then `docker build` with the kit's
 # python image as base. Usage: scripts/build-kit-image.sh [TAG]   (default docker-python-lab:latest)
+# NO_CACHE=1 rebuilds every layer (to measure a fresh machine's build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tag="${1:-docker-python-lab:latest}"
@@ -18,6 +19,6 @@ else
 fi
 echo "build-kit-image: docker build -t $tag ."
 start=$(date +%s)
-docker build -t "$tag" . | grep -E "^(Step|Successfully)" | cut -c1-120
+docker build ${NO_CACHE:+--no-cache} -t "$tag" . | grep -E "^(Step|Successfully)" | cut -c1-120
 echo "build-kit-image: built $tag in $(( $(date +%s) - start )) s," \
      "$(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}')"

@@ -95,6 +95,9 @@ def test_kit_image_serves_the_lab_and_runs_notebook_00_on_its_inner_engine(kit, 
         found = container.exec_run(["docker", "image", "inspect", entry.ref])
         assert found.exit_code == 0, f"{entry.ref} is not in the inner engine"
 
+    # What a JupyterHub spawns in it (jupyterhub/jupyterhub_config.py) is installed.
+    assert container.exec_run(["jupyterhub-singleuser", "--version"]).exit_code == 0
+
     done = container.exec_run(["python", "-c", RUN_NOTEBOOK])
     text = done.output.decode(errors="replace")
     print(text[:400])
