@@ -19,6 +19,6 @@ else
 fi
 echo "build-kit-image: docker build -t $tag ."
 start=$(date +%s)
-docker build ${NO_CACHE:+--no-cache} -t "$tag" . | grep -E "^(Step|Successfully)" | cut -c1-120
+docker build ${NO_CACHE:+--no-cache} -t "$tag" . | grep --line-buffered -E "^(Step|Successfully)" | cut -c1-120
 echo "build-kit-image: built $tag in $(( $(date +%s) - start )) s," \
      "$(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}')"

@@ -229,9 +229,10 @@ def _needs(module: str):
 def test_dashboard_stop_button_stops_the_container(server, page, client, python_image):
     url, work = server
     cname = f"h09-dash-{uuid.uuid4().hex[:6]}"
+    ref = lab.images.spec("python").ref
     name = _widget_notebook(work, "h09-dashboard.ipynb", [
         "import labhelpers as lab\nfrom labhelpers.widgets.dashboard import Dashboard",
-        f"lab.client().containers.run('{python_image.id}', ['sleep', '600'], name='{cname}',\n"
+        f"lab.client().containers.run('{ref}', ['sleep', '600'], name='{cname}',\n"
         f"    labels=lab.labels_for('09'), detach=True).name",
         "Dashboard(notebook='09', refresh=1.0)",
     ])

@@ -58,3 +58,20 @@ def test_make_slides_opens_the_rise_url():
     done = subprocess.run(["make", "-n", "slides", "NB=00"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "--LabApp.default_url=/rise/00-start-here.ipynb" in done.stdout
+
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_presents_as_a_slideshow(path):
+    """A title slide first, a slide per section, fragments the talk reveals step by step."""
+    nb = nbformat.read(path, as_version=4)
+    kinds = [cell.metadata.get("slideshow", {}).get("slide_type") for cell in nb.cells]
+    assert kinds[0] == "slide", "the notebook opens on a title slide"
+    assert set(kinds) <= SLIDE_TYPES, set(kinds) - SLIDE_TYPES
+    for cell, kind in zip(nb.cells, kinds):
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("## "):
+            assert kind in ("slide", "subslide"), f"a section title is not a slide:\n{cell.source[:80]}"
+    assert kinds.count("slide") >= 2 and "fragment" in kinds
