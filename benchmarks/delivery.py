@@ -7,7 +7,7 @@
 - bundle: export time and size (every catalogue image + the wheelhouse), then import
   time (checksums verified, then loaded) into a scratch cache folder.
 
-Measures only; never passes or fails on time. Objects it creates are named `bench-kit-*`
+Measures only; never passes or fails on time. Objects it creates are named `nb09-bench-kit-*`
 and labelled for notebook 09, and removed at the end.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
@@ -32,7 +33,7 @@ DIND = dict(cap_add=["ALL"], cap_drop=["SYS_RESOURCE"],
 
 def time_to_answer(client, image: str) -> tuple[float, float]:
     """Seconds from `docker run` to /api/status answering, and to the images being loaded."""
-    name = f"bench-kit-{uuid.uuid4().hex[:6]}"
+    name = lab.name("09", f"bench-kit-{uuid.uuid4().hex[:6]}")
     volume = client.volumes.create(name, labels=lab.labels_for("09"))
     start = time.monotonic()
     container = client.containers.run(
@@ -53,8 +54,8 @@ def time_to_answer(client, image: str) -> tuple[float, float]:
                 time.sleep(0.25)
         answered = time.monotonic() - start
         logs = container.logs().decode(errors="replace")
-        loaded = next((float(line.split()[2]) for line in logs.splitlines()
-                       if line.startswith("prepared ")), float("nan"))
+        found = re.search(r"^prepared \d+ images in ([\d.]+) s", logs, re.M)
+        loaded = float(found.group(1)) if found else float("nan")
         return answered, loaded
     finally:
         container.remove(force=True)
