@@ -5,7 +5,9 @@ present, warms what the first run of a notebook would otherwise pay for (the
 kernel's imports, a docker-machine host where the kit has them), then runs
 every notebook once, top to bottom, in a scratch copy (the stored notebooks
 are not touched), and prints each one's total and **worst cell** time: the
-moment the audience would wait longest.
+moment the audience would wait longest. ``make slides NB=00`` then presents.
+
+Introduced in README.md ("Delivering a workshop"), for speakers; no notebook uses it.
 
 >>> from labhelpers import demo
 >>> print(demo.rehearse())                          # doctest: +SKIP
