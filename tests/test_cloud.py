@@ -84,7 +84,14 @@ def test_binder_postbuild_installs_the_package(tmp_path):
 
 def test_devcontainer_runs_the_setup_with_docker_in_docker():
     config = json.loads((ROOT / ".devcontainer" / "devcontainer.json").read_text())
-    assert any("docker-in-docker" in feature for feature in config["features"])
+    [feature] = config["features"]
+    assert feature == "./docker-in-docker", "a local feature: nothing fetched from a registry"
+    folder = ROOT / ".devcontainer" / feature
+    meta = json.loads((folder / "devcontainer-feature.json").read_text())
+    assert meta["id"] == "docker-in-docker" and meta["entrypoint"]
+    install = folder / "install.sh"
+    assert "docker.io" in install.read_text()
+    assert subprocess.run(["bash", "-n", str(install)]).returncode == 0
     command = config["postCreateCommand"]
     assert command.startswith("make ")
     dry = subprocess.run(["make", "-n", *command.split()[1:]], cwd=ROOT, capture_output=True, text=True)
