@@ -55,7 +55,7 @@ clean: venv
 	@$(PY) -m labhelpers clean
 
 test: setup
-	$(PY) -m pytest --doctest-modules labhelpers tests notebooks \
+	$(PY) -m pytest tests notebooks \
 	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)
 
 lab: setup
