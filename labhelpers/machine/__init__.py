@@ -60,12 +60,13 @@ import docker.tls
 
 from ..errors import MachineError
 from . import executable
+from .dind import MACHINE as MACHINE_LABEL
 from .dind import Dind, MachineTLS, default_store
 
 LS_FIELDS = ["Name", "Active", "ActiveHost", "ActiveSwarm", "DriverName", "State", "URL", "Swarm",
              "Error", "DockerVersion", "ResponseTime"]
 
-__all__ = ["LS_FIELDS", "Machine", "MachineError", "default_store"]
+__all__ = ["LS_FIELDS", "MACHINE_LABEL", "Machine", "MachineError", "default_store"]
 
 
 class Machine:
@@ -185,7 +186,7 @@ class Machine:
         return docker.DockerClient(**self.config(machine), **kwargs)
 
     def ls(self) -> list[dict]:
-        """The machines, one dict each with docker-machine's ``ls`` fields (strings)."""
+        """The machines, one dict each, keyed by docker-machine's ``ls`` fields (:data:`LS_FIELDS`)."""
         if self._dind is None:
             sep = "\t"
             fields = sep.join("{{.%s}}" % f for f in LS_FIELDS)
