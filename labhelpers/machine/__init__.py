@@ -66,7 +66,30 @@ from .dind import Dind, MachineTLS, default_store
 LS_FIELDS = ["Name", "Active", "ActiveHost", "ActiveSwarm", "DriverName", "State", "URL", "Swarm",
              "Error", "DockerVersion", "ResponseTime"]
 
-__all__ = ["LS_FIELDS", "MACHINE_LABEL", "Machine", "MachineError", "default_store"]
+__all__ = ["LS_FIELDS", "MACHINE_LABEL", "Machine", "MachineError", "MachineTLS", "default_store",
+           "ensure_docker_config"]
+
+
+def ensure_docker_config() -> str:
+    """Make sure the docker CLI's ``config.json`` exists; return its folder.
+
+    docker-py keeps contexts next to that file; when it does not exist yet (no
+    ``docker login`` or ``docker context use`` ever ran), docker-py writes them
+    to ``./contexts`` in the current folder, where the CLI never looks. An empty
+    ``{}`` is what the CLI itself writes first.
+
+    >>> ensure_docker_config()                        # doctest: +SKIP
+    '/home/alice/.docker'
+    """
+    import os
+
+    folder = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+    path = os.path.join(folder, "config.json")
+    if not os.path.exists(path):
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        with open(path, "w") as f:
+            f.write("{}\n")
+    return folder
 
 
 class Machine:

@@ -258,7 +258,6 @@ class Dind:
                     raise
                 self._remove_container(common["name"])
                 _NO_PRIVILEGED[engine_key] = True
-                self.log("privileged mode refused here: using explicit capabilities instead")
         options = fallback_options(caps.missing_here())
         volumes.update(options.pop("extra_volumes"))
         return self.client.containers.run(volumes=volumes, **options, **common)

@@ -82,6 +82,7 @@ def settle(client, service: str, replicas: int, avoid=(), timeout: float = SETTL
     Raises:
         MachineError: it did not settle within ``timeout`` seconds.
     """
+    log = log or (lambda line: None)
     start = time.monotonic()
     seen = None
     while time.monotonic() - start < timeout:
