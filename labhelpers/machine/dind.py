@@ -51,6 +51,8 @@ MACHINE = lab_labels.PREFIX + "machine"
 STORE = lab_labels.PREFIX + "machine-store"
 #: Seconds to wait for a new machine's engine to answer over TLS.
 BOOT_TIMEOUT = 90
+#: Seconds a ``docker load`` of a lab image into a machine may take.
+LOAD_TIMEOUT = 600
 
 # Waits for the certificates (copied in once the container has its address),
 # then starts the engine through the image's entrypoint (official or stand-in).
@@ -299,9 +301,12 @@ class Dind:
                                               dns=[self.container_name(machine)])
             container.put_archive("/", _tls_tar(paths))
             self._save_config(host)
-            client = self.wait(host)
+            self.wait(host)
+            # Loading an image takes a while on a busy host: a patient client.
+            client = docker.DockerClient(**host.config(), timeout=LOAD_TIMEOUT)
             for name in self.images:
                 self._load(CATALOGUE[name].ref, client)
+            client.close()
         except BaseException:
             self.remove(machine, quiet=True)
             raise
