@@ -226,7 +226,7 @@ class Machine:
         if host.state == "Running":
             t0 = time.monotonic()
             try:
-                client = docker.DockerClient(**host.config(), timeout=5)
+                client = docker.DockerClient(**host.config(), timeout=20)
                 info = client.version()
                 row["DockerVersion"] = "v" + info["Version"]
                 row["ResponseTime"] = f"{(time.monotonic() - t0) * 1000:.0f}ms"

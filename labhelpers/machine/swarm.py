@@ -108,12 +108,16 @@ def chart(tables: dict, ax=None):
     """
     import matplotlib.pyplot as plt
     import pandas as pd
+    from matplotlib.ticker import MaxNLocator
 
     counts = pd.DataFrame({label: t.groupby("node").size() for label, t in tables.items()})
     counts = counts.fillna(0).astype(int).sort_index()
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 2.8))
     counts.plot.bar(ax=ax, rot=0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, counts.values.max() + 1.5)
+    ax.legend(loc="upper left", ncols=len(tables), fontsize="small", frameon=False)
     ax.set_ylabel("running tasks")
     ax.set_xlabel("")
     ax.set_title("tasks per node")
