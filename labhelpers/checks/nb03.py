@@ -53,7 +53,9 @@ def web_on_machine(machine=None, name: str | None = None, client=None) -> Result
     for c in remote.containers.list():
         for port in _published(c):
             try:
-                machine.ssh(name, f"wget -q -O /dev/null -T 3 http://127.0.0.1:{port}/")
+                # A server started a moment ago may not listen yet: a few tries.
+                machine.ssh(name, "wget -q -O /dev/null -T 3 -t 5 --waitretry=1 "
+                                  f"--retry-connrefused http://127.0.0.1:{port}/")
                 answering.append(c.name)
             except (LabError, docker.errors.APIError):
                 pass
