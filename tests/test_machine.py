@@ -6,15 +6,12 @@ from __future__ import annotations
 import os
 import ssl
 import stat
-import textwrap
 import time
 import urllib.error
 import urllib.request
 import uuid
 
 import docker
-import docker.errors
-import docker.tls
 import pytest
 from cryptography import x509
 
