@@ -12,14 +12,21 @@ LAB_PORT ?= 8888
 NO_BROWSER ?=
 LAB_TOKEN ?=
 PYTEST_ARGS ?=
+# A folder of wheels (from `bundle import`: ~/.cache/labhelpers/wheelhouse) to set up with no network.
+WHEELHOUSE ?=
+NB ?= 00
+BUNDLE ?= lab-bundle.tar.gz
+KIT_IMAGE ?= docker-python-lab:latest
 # The machine's pip configuration may name local indexes that do not exist: not our noise.
 PIP_QUIET := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" ; exit $${PIPESTATUS[0]}
 
-.PHONY: setup system venv engine images test lab doctor clean help
+.PHONY: setup system venv engine images test lab doctor clean help slides demo bundle test-image
 
 help:
 	@echo "make lab    set up, then serve JupyterLab on the notebooks (LAB_IP, LAB_PORT, NO_BROWSER=1)"
 	@echo "make test   set up, then run every test and validate every notebook against the engine"
+	@echo "make slides NB=00   present a notebook as a RISE slideshow; make demo: speaker's pre-flight"
+	@echo "make bundle BUNDLE=lab-bundle.tar.gz   the offline bundle; make test-image: the kit image"
 	@echo "parts: system venv engine images doctor clean"
 
 setup: system venv engine images
@@ -29,8 +36,8 @@ system:
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "venv: installing labhelpers and its test tools into $(VENV)"
-	@$(PY) -m pip install -q -e '.[test]' $(PIP_QUIET)
+	@echo "venv: installing labhelpers, its test tools and slides into $(VENV)"
+	@$(PY) -m pip install -q $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE),) -e '.[test,lab]' $(PIP_QUIET)
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -57,3 +64,23 @@ lab: setup
 	    $(if $(NO_BROWSER),--no-browser,) \
 	    $(if $(LAB_TOKEN),--IdentityProvider.token=$(LAB_TOKEN),) \
 	    $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# A notebook as a slideshow (jupyterlab-rise): opens /rise/NN-....ipynb.
+slides: setup
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=$(LAB_IP) --port=$(LAB_PORT) \
+	    --LabApp.default_url=/rise/$(notdir $(firstword $(wildcard notebooks/$(NB)-*.ipynb))) \
+	    $(if $(NO_BROWSER),--no-browser,) \
+	    $(if $(LAB_TOKEN),--IdentityProvider.token=$(LAB_TOKEN),) \
+	    $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# Speaker's pre-flight: images, caches, and each notebook's worst cell time from a dry run.
+demo: setup
+	@$(PY) -m labhelpers prepare --demo
+
+bundle: setup
+	@$(PY) -m labhelpers bundle export $(BUNDLE)
+
+# The kit as one image (Dockerfile): build it, run it, run notebook 00 inside it.
+test-image: setup
+	@bash scripts/build-kit-image.sh $(KIT_IMAGE)
+	LABHELPERS_KIT_IMAGE=$(KIT_IMAGE) $(PY) -m pytest tests/test_kit_image.py -s $(PYTEST_ARGS)

@@ -9,15 +9,17 @@ what the lab creates and clean it up again.
 """
 
 from . import checks, engine, errors, images, labels
+from . import alternatives, survey
 from .doctor import doctor
 from .engine import client
 from .errors import LabError
 from .images import ensure
 from .labels import clean, labels_for, name
+from . import stats  # container stats as numbers (notebook 04)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "LabError", "checks", "clean", "client", "doctor", "engine", "ensure", "errors", "images",
-    "labels", "labels_for", "name",
+    "LabError", "alternatives", "checks", "clean", "client", "doctor", "engine", "ensure", "errors", "images",
+    "labels", "labels_for", "name", "survey",
 ]

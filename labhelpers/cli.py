@@ -1,4 +1,4 @@
-"""``python -m labhelpers doctor | prepare | clean | engine``.
+"""``python -m labhelpers doctor | prepare | clean | engine | tap | bundle``.
 
 Each command prints what it did; a setup problem ends with one clear message
 (what went wrong, what to do) and exit status 1, never a traceback.
@@ -12,6 +12,7 @@ running: Docker 20.10.24 (API 1.41) at unix:///var/run/docker.sock (default sock
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 
@@ -34,6 +35,24 @@ def _prepare(args) -> int:
     start = time.monotonic()
     images.prepare()
     print(f"prepared {len(images.CATALOGUE)} images in {time.monotonic() - start:.1f} s")
+    if args.demo:
+        from . import demo
+
+        print(demo.rehearse())
+    return 0
+
+
+def _bundle(args) -> int:
+    from . import bundle
+
+    if args.action == "export":
+        manifest = bundle.export_bundle(args.file, wheelhouse=args.wheelhouse,
+                                        python_version=args.python_version)
+        verb = "wrote"
+    else:
+        manifest = bundle.import_bundle(args.file, load=not args.no_load)
+        verb = "imported"
+    print(f"{verb} {args.file}: {manifest.summary()}")
     return 0
 
 
@@ -57,11 +76,35 @@ def _engine(args) -> int:
     return 0
 
 
+def _tap(args) -> int:
+    from .rawapi import Tap
+
+    command = [a for a in args.cmd if a != "--"] if args.cmd[:1] == ["--"] else args.cmd
+    if not command:
+        raise LabError("No command to run through the tap.", "give one after `--`: "
+                       "`python -m labhelpers tap -- docker ps`")
+    with Tap() as tap:
+        try:
+            code = subprocess.run(command, env=tap.env()).returncode
+        except FileNotFoundError as err:
+            raise LabError(f"{command[0]!r} is not installed here.", "check the command's name") from err
+        tap.wait_idle()
+        lines = tap.lines()
+    print(f"--- {len(lines)} requests through the tap ---", file=sys.stderr)
+    for line in lines:
+        print(line, file=sys.stderr)
+    return code
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m labhelpers", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="check the engine and the lab; exit 1 without an engine").set_defaults(run=_doctor)
-    sub.add_parser("prepare", help="make every image of the catalogue present").set_defaults(run=_prepare)
+    prep = sub.add_parser("prepare", help="make every image of the catalogue present")
+    prep.add_argument("--demo", action="store_true",
+                      help="speaker's pre-flight: also warm caches and dry-run every notebook, "
+                           "printing each one's worst cell time")
+    prep.set_defaults(run=_prepare)
     clean = sub.add_parser("clean", help="remove what the lab created, and nothing else")
     clean.add_argument("--notebook", metavar="NN", help="only this notebook's objects (two digits)")
     clean.add_argument("--dry-run", action="store_true", help="list, remove nothing")
@@ -69,6 +112,20 @@ def parser() -> argparse.ArgumentParser:
     eng = sub.add_parser("engine", help="status of the engine, or start one (Debian/Ubuntu as root)")
     eng.add_argument("action", choices=["status", "start"])
     eng.set_defaults(run=_engine)
+    tap = sub.add_parser("tap", help="run a command through the API tap, then list its requests (notebook 02)")
+    tap.add_argument("cmd", nargs=argparse.REMAINDER, help="-- the command, e.g. -- docker ps")
+    tap.set_defaults(run=_tap)
+    bun = sub.add_parser("bundle", help="offline bundle: export every image and wheel to FILE, "
+                                        "or import FILE (checksums verified first)")
+    bun.add_argument("action", choices=["export", "import"])
+    bun.add_argument("file", metavar="FILE", help="the bundle archive (.tar.gz)")
+    bun.add_argument("--wheelhouse", metavar="DIR",
+                     help="export: include this folder of wheels instead of running pip wheel")
+    bun.add_argument("--python-version", metavar="X.Y.Z",
+                     help="export: wheels for that Python (another machine's, the kit image's)")
+    bun.add_argument("--no-load", action="store_true",
+                     help="import: verify and keep the files, load nothing (`prepare` loads them)")
+    bun.set_defaults(run=_bundle)
     return top
 
 

@@ -5,10 +5,16 @@
 #                 an existing daemon or DOCKER_HOST are left alone)
 # - debootstrap   builds stand-ins for the lab's images when no registry is reachable
 # - docker-compose the compose tool (v1 on Debian 12), only when no `docker compose` v2
+# - chromium, chromium-driver  the headless browser of tests/test_browser.py (Playwright
+#                 drives Debian's build; no browser is ever downloaded)
 #
 # Anywhere else (macOS, Windows, not root, another distribution) it installs nothing and
 # says what the lab expects, so `make` goes on with whatever the machine already has.
+#
+# --dry-run: print what would be installed, install nothing.
 set -euo pipefail
+dry_run=0
+[ "${1:-}" = "--dry-run" ] && dry_run=1
 
 say() { printf 'setup-system: %s\n' "$*"; }
 
@@ -23,25 +29,43 @@ if ! (command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&
    && ! command -v docker-compose >/dev/null 2>&1; then
   want+=(docker-compose)
 fi
+# Optional: without them only the browser test skips (Ubuntu ships chromium as a snap).
+browser=()
+[ -x /usr/bin/chromium ] || browser+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || [ -x /usr/bin/chromedriver ] || browser+=(chromium-driver)
 
-if [ ${#want[@]} -eq 0 ]; then
+if [ ${#want[@]} -eq 0 ] && [ ${#browser[@]} -eq 0 ]; then
   say "system packages: nothing to install"
+  exit 0
+fi
+if [ "$dry_run" -eq 1 ]; then
+  say "would install: ${want[*]}"
   exit 0
 fi
 
 if [ "$(uname -s)" != Linux ] || [ ! -f /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1; then
-  say "not a Debian/Ubuntu machine: install these yourself if the lab needs them: ${want[*]}"
+  say "not a Debian/Ubuntu machine: install these yourself if the lab needs them: ${want[*]} ${browser[*]}"
   say "(a running Docker engine, e.g. Docker Desktop, is all the notebooks require)"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  say "not root: cannot install ${want[*]}"
-  say "run: sudo apt-get install -y ${want[*]}   (or start your own Docker engine)"
+  say "not root: cannot install ${want[*]} ${browser[*]}"
+  say "run: sudo apt-get install -y ${want[*]} ${browser[*]}   (or start your own Docker engine)"
   exit 0
 fi
 
-say "installing ${want[*]} from the distribution's archive"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
-say "installed ${want[*]}"
+if [ ${#want[@]} -gt 0 ]; then
+  say "installing ${want[*]} from the distribution's archive"
+  apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+  say "installed ${want[*]}"
+fi
+if [ ${#browser[@]} -gt 0 ]; then
+  say "installing ${browser[*]} (the browser test's headless Chromium)"
+  if apt-get install -y -qq --no-install-recommends "${browser[@]}" >/dev/null; then
+    say "installed ${browser[*]}"
+  else
+    say "could not install ${browser[*]}: the browser test will be skipped"
+  fi
+fi

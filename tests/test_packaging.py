@@ -11,7 +11,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 # conda-forge names that differ from the package index's.
-CONDA_TO_PIP = {"docker-py": "docker"}
+CONDA_TO_PIP = {"docker-py": "docker", "jupyterlab_rise": "jupyterlab-rise"}
 
 
 def _split(requirement: str) -> tuple[str, str]:
@@ -21,7 +21,9 @@ def _split(requirement: str) -> tuple[str, str]:
 
 def _pyproject() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = project["dependencies"] + project["optional-dependencies"]["test"]
+    extras = project["optional-dependencies"]
+    # [lab] (slides) is in the conda environments too; [hub] only in the kit image.
+    reqs = project["dependencies"] + extras["test"] + extras.get("lab", [])
     return dict(_split(r) for r in reqs)
 
 

@@ -1,0 +1,58 @@
+"""Checker of notebook 02's exercise: a container made with the raw API alone.
+
+The task: create and start a container named ``nb02-hello`` (``lab.name("02", "hello")``),
+with the lab's labels, that prints ``hello``, using only HTTP requests to the
+engine's socket (``http.client``, ``requests-unixsocket`` or curl), no docker-py.
+
+>>> from labhelpers.checks import nb02
+>>> nb02.hello()                                 # doctest: +SKIP
+✅ pass: create and start a container named nb02-hello using only the raw API
+
+Introduced in ``02-docker-engine-api``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from . import Result
+from ..labels import MANAGED, NOTEBOOK, name
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def hello(client=None) -> Result:
+    """Is there a container ``nb02-hello``, labelled for the lab, started, that said hello?
+
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+    """
+    import docker.errors
+
+    if client is None:
+        from ..engine import client as get_client
+
+        client = get_client()
+    wanted = name("02", "hello")
+    task = f"create and start a container named {wanted} using only the raw API"
+    try:
+        info = client.api.inspect_container(wanted)
+    except docker.errors.NotFound:
+        return Result.of(task, [f"no container named {wanted} yet: POST /containers/create?name={wanted}"])
+    missing = []
+    labels = info["Config"].get("Labels") or {}
+    if labels.get(MANAGED) != "true" or labels.get(NOTEBOOK) != "02":
+        missing.append('give it the lab\'s labels: "Labels": lab.labels_for("02") in the create body')
+    state = info["State"]
+    if state.get("StartedAt", ZERO_TIME) == ZERO_TIME:
+        missing.append(f"it was created, never started: POST /containers/{wanted}/start")
+    else:
+        deadline = time.monotonic() + 3  # just started: give it a moment to speak
+        while True:
+            out = client.api.logs(info["Id"], stdout=True, stderr=True)  # docker-py removes the frames
+            if b"hello" in out.lower() or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        if b"hello" not in out.lower():
+            missing.append('its output has no "hello": give it a command like ["echo", "hello"]')
+    return Result.of(task, missing)

@@ -1,0 +1,81 @@
+"""Checkers for the exercises of ``04-docker-py``.
+
+>>> import labhelpers as lab
+>>> lab.checks.nb04.small_container()            # doctest: +SKIP
+✅ pass: a container named nb04-small with a 64 MB memory limit
+
+Introduced in ``04-docker-py``.
+"""
+
+from __future__ import annotations
+
+import docker.errors
+
+from ..labels import MANAGED, NOTEBOOK, name
+from . import Result
+
+#: The memory limit exercise 1 asks for: 64 MB, as docker-py's ``mem_limit="64m"`` means it.
+SMALL_LIMIT = 64 * 2**20
+#: The label the exercise's Dockerfile sets (``notebooks/apps/nb04-app/Dockerfile``).
+EXERCISE_LABEL = "org.labhelpers.exercise"
+
+
+def _client(client):
+    if client is None:
+        from ..engine import client as get_client
+
+        client = get_client()
+    return client
+
+
+def small_container(client=None) -> Result:
+    """Exercise 1: a container named ``nb04-small`` runs with a 64 MB memory limit.
+
+    The container must carry the lab's labels (``lab.labels_for("04")``) too, so
+    that the notebook's cleanup removes it.
+    """
+    client = _client(client)
+    wanted = name("04", "small")
+    task = f"a container named {wanted} with a 64 MB memory limit"
+    try:
+        container = client.containers.get(wanted)
+    except docker.errors.NotFound:
+        return Result.of(task, [f"no container is named {wanted}: pass name={wanted!r} to containers.run"])
+    missing = []
+    limit = container.attrs["HostConfig"].get("Memory") or 0
+    if limit == 0:
+        missing.append("it has no memory limit: pass mem_limit='64m'")
+    elif limit != SMALL_LIMIT:
+        missing.append(f"its memory limit is {limit / 2**20:g} MiB, not 64: pass mem_limit='64m'")
+    if container.status != "running":
+        missing.append(f"it is {container.status}, not running: give it a command that lasts "
+                       "(['sleep', '300']) and detach=True")
+    labels = container.labels
+    if labels.get(MANAGED) != "true" or labels.get(NOTEBOOK) != "04":
+        missing.append("it lacks the lab's labels: pass labels=lab.labels_for('04') "
+                       "(so that the clean-up at the end removes it)")
+    return Result.of(task, missing)
+
+
+def app_image(client=None) -> Result:
+    """Exercise 2: the Dockerfile in ``apps/nb04-app`` built and tagged ``nb04-app:1``.
+
+    The checker runs the image once and expects the app's greeting.
+    """
+    client = _client(client)
+    tag = name("04", "app") + ":1"
+    task = f"the Dockerfile of apps/nb04-app built and tagged {tag}"
+    try:
+        image = client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        return Result.of(task, [f"no image is tagged {tag}: build apps/nb04-app with tag={tag!r}"])
+    if image.labels.get(EXERCISE_LABEL) != "nb04-app":
+        return Result.of(task, [f"{tag} was not built from apps/nb04-app/Dockerfile "
+                                "(its label org.labhelpers.exercise is missing): build path='apps/nb04-app'"])
+    try:
+        out = client.containers.run(tag, remove=True, labels={MANAGED: "true", NOTEBOOK: "04"})
+    except docker.errors.DockerException as err:
+        return Result.of(task, [f"the image does not run: {getattr(err, 'explanation', None) or err}"])
+    if b"nb04-app works" not in out:
+        return Result.of(task, [f"the image ran but printed {out[:80]!r}, not the app's greeting"])
+    return Result.of(task, [])

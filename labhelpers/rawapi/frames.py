@@ -1,0 +1,130 @@
+"""The stream framing of ``/logs`` and ``/attach``: stdout and stderr on one connection.
+
+Without a TTY, the engine sends a container's output as frames, each behind an
+8-byte header::
+
+    [stream, 0, 0, 0, size (4 bytes, big endian)] + size bytes of payload
+
+``stream`` is 0 (stdin), 1 (stdout) or 2 (stderr). With a TTY there are no
+frames at all: the bytes are the terminal's, stdout and stderr mixed.
+
+A read from a socket ends anywhere, in the middle of a header or of a payload:
+:class:`FrameDecoder` keeps what it cannot decode yet until the next read.
+
+>>> d = FrameDecoder()
+>>> d.feed(b"\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x03hi\\n\\x02\\x00\\x00")
+[Frame(stream=1, data=b'hi\\n')]
+>>> d.feed(b"\\x00\\x00\\x00\\x00\\x04oops")
+[Frame(stream=2, data=b'oops')]
+
+Introduced in ``02-docker-engine-api``.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Iterable, Iterator, NamedTuple
+
+STDIN, STDOUT, STDERR = 0, 1, 2
+NAMES = {STDIN: "stdin", STDOUT: "stdout", STDERR: "stderr"}
+HEADER = struct.Struct(">BxxxL")
+
+
+class FramingError(ValueError):
+    """The bytes are not a multiplexed stream (a TTY stream, or a truncated one)."""
+
+
+class Frame(NamedTuple):
+    """One frame: which stream, and its bytes."""
+
+    stream: int
+    data: bytes
+
+    @property
+    def name(self) -> str:
+        """``"stdout"``, ``"stderr"`` or ``"stdin"``.
+
+        >>> Frame(2, b"x").name
+        'stderr'
+        """
+        return NAMES[self.stream]
+
+
+def parse_header(header: bytes) -> tuple[int, int]:
+    """Split an 8-byte frame header into (stream, size).
+
+    >>> parse_header(b"\\x02\\x00\\x00\\x00\\x00\\x00\\x01\\x00")
+    (2, 256)
+    """
+    stream, size = HEADER.unpack(header)
+    if stream not in NAMES:
+        raise FramingError(f"not a frame header: {header!r} (a TTY stream has no frames)")
+    return stream, size
+
+
+class FrameDecoder:
+    """Decode a multiplexed stream fed in pieces of any size.
+
+    Args:
+        tty: the container has a TTY: no framing, every byte is stdout.
+    """
+
+    def __init__(self, tty: bool = False):
+        self.tty = tty
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[Frame]:
+        """Add the bytes of one read; return the frames now complete."""
+        if self.tty:
+            return [Frame(STDOUT, bytes(data))] if data else []
+        self._buffer += data
+        frames = []
+        while len(self._buffer) >= HEADER.size:
+            stream, size = parse_header(bytes(self._buffer[:HEADER.size]))
+            end = HEADER.size + size
+            if len(self._buffer) < end:
+                break
+            frames.append(Frame(stream, bytes(self._buffer[HEADER.size:end])))
+            del self._buffer[:end]
+        return frames
+
+    @property
+    def pending(self) -> int:
+        """Bytes received but not yet part of a complete frame."""
+        return len(self._buffer)
+
+    def close(self) -> None:
+        """The stream ended: complain if it ended inside a frame.
+
+        >>> d = FrameDecoder(); _ = d.feed(b"\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x09abc")
+        >>> d.close()
+        Traceback (most recent call last):
+        ...
+        labhelpers.rawapi.frames.FramingError: the stream ended inside a frame (11 bytes left)
+        """
+        if self._buffer:
+            raise FramingError(f"the stream ended inside a frame ({len(self._buffer)} bytes left)")
+
+
+def demux(chunks: Iterable[bytes], tty: bool = False) -> Iterator[Frame]:
+    """Frames from an iterable of reads (a socket, ``resp.read1`` calls, a list of bytes).
+
+    >>> list(demux([b"\\x01\\x00\\x00\\x00\\x00\\x00", b"\\x00\\x02ok"]))
+    [Frame(stream=1, data=b'ok')]
+    """
+    decoder = FrameDecoder(tty)
+    for chunk in chunks:
+        yield from decoder.feed(chunk)
+    decoder.close()
+
+
+def split(chunks: Iterable[bytes], tty: bool = False) -> tuple[bytes, bytes]:
+    """(stdout, stderr), each joined, from a framed stream.
+
+    >>> split([b"\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x02a\\n\\x02\\x00\\x00\\x00\\x00\\x00\\x00\\x02b\\n"])
+    (b'a\\n', b'b\\n')
+    """
+    out = {STDOUT: [], STDERR: [], STDIN: []}
+    for frame in demux(chunks, tty):
+        out[frame.stream].append(frame.data)
+    return b"".join(out[STDOUT]), b"".join(out[STDERR])

@@ -1,0 +1,115 @@
+"""Container stats as numbers: CPU %, memory, and a sampled pandas DataFrame.
+
+The engine's stats documents are raw counters (nanoseconds of CPU, bytes of
+memory). The ``docker stats`` CLI turns them into percentages; these functions do
+the same arithmetic, so a notebook can plot them.
+
+>>> prev = {"cpu_stats": {"cpu_usage": {"total_usage": 1_000_000_000},
+...                       "system_cpu_usage": 10_000_000_000, "online_cpus": 2}}
+>>> cur = {"cpu_stats": {"cpu_usage": {"total_usage": 1_500_000_000},
+...                      "system_cpu_usage": 12_000_000_000, "online_cpus": 2}}
+>>> cpu_percent(cur, prev)
+50.0
+
+Introduced in ``04-docker-py``.
+"""
+
+from __future__ import annotations
+
+import time
+
+MiB = 2**20
+
+
+def cpu_percent(cur: dict, prev: dict | None = None) -> float | None:
+    """CPU use between two stats documents, as ``docker stats`` shows it.
+
+    100 % is one full CPU; a container busy on two CPUs shows 200 %.
+
+    Args:
+        cur: a stats document (``container.stats(stream=False)``).
+        prev: an earlier one; default: the ``precpu_stats`` inside ``cur``
+            (present in streamed and non one-shot documents).
+
+    Returns:
+        The percentage, or None when there is no earlier sample to compare with.
+
+    >>> cpu_percent({"cpu_stats": {"cpu_usage": {"total_usage": 5}}})  # no earlier sample
+    """
+    now = cur.get("cpu_stats") or {}
+    before = (prev or {}).get("cpu_stats") if prev is not None else cur.get("precpu_stats")
+    before = before or {}
+    used = (now.get("cpu_usage") or {}).get("total_usage")
+    used0 = (before.get("cpu_usage") or {}).get("total_usage")
+    system, system0 = now.get("system_cpu_usage"), before.get("system_cpu_usage")
+    if None in (used, used0, system, system0) or system <= system0:
+        return None
+    cpus = now.get("online_cpus") or len((now.get("cpu_usage") or {}).get("percpu_usage") or []) or 1
+    return round((used - used0) / (system - system0) * cpus * 100, 2)
+
+
+def memory_bytes(stats: dict) -> int | None:
+    """Memory in use, without the page cache, as ``docker stats`` counts it.
+
+    cgroup v1 reports ``total_inactive_file``, cgroup v2 ``inactive_file``.
+
+    >>> memory_bytes({"memory_stats": {"usage": 10 * MiB, "stats": {"inactive_file": MiB}}}) // MiB
+    9
+    """
+    mem = stats.get("memory_stats") or {}
+    usage = mem.get("usage")
+    if usage is None:
+        return None
+    detail = mem.get("stats") or {}
+    cache = detail.get("total_inactive_file", detail.get("inactive_file", 0))
+    return usage - cache if cache < usage else usage
+
+
+def row(stats: dict, prev: dict | None = None) -> dict:
+    """One sample as a flat row: CPU %, memory (MiB) and its limit (MiB).
+
+    >>> row({"memory_stats": {"usage": 3 * MiB, "limit": 64 * MiB}})["memory (MiB)"]
+    3.0
+    """
+    mem = memory_bytes(stats)
+    limit = (stats.get("memory_stats") or {}).get("limit")
+    return {
+        "cpu %": cpu_percent(stats, prev),
+        "memory (MiB)": None if mem is None else round(mem / MiB, 2),
+        "limit (MiB)": None if limit is None else round(limit / MiB, 1),
+    }
+
+
+def frame(container, samples: int = 5):
+    """Sample a running container's stats into a pandas DataFrame.
+
+    Reads the engine's stats stream (one document a second, each with the
+    previous CPU counters inside), ``samples`` times.
+
+    Args:
+        container: a running ``docker.models.containers.Container``.
+        samples: how many one-second samples to take.
+
+    Returns:
+        A DataFrame with columns ``t (s)``, ``cpu %``, ``memory (MiB)``, ``limit (MiB)``.
+
+    >>> df = frame(client.containers.get("nb04-busy"), samples=5)   # doctest: +SKIP
+    >>> df.columns.tolist()                                          # doctest: +SKIP
+    ['t (s)', 'cpu %', 'memory (MiB)', 'limit (MiB)']
+    """
+    import pandas as pd
+
+    rows, start = [], time.monotonic()
+    stream = container.stats(stream=True, decode=True)
+    try:
+        for doc in stream:
+            if not doc.get("read") or not (doc.get("precpu_stats") or {}).get("system_cpu_usage"):
+                continue  # the first document has no earlier counters to compare with
+            rows.append({"t (s)": round(time.monotonic() - start, 1), **row(doc)})
+            if len(rows) >= samples:
+                break
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    return pd.DataFrame(rows, columns=["t (s)", "cpu %", "memory (MiB)", "limit (MiB)"])

@@ -1,0 +1,119 @@
+"""The engine's event stream, followed in a background thread into a live widget.
+
+``client.events(decode=True)`` blocks until the engine sends an event; a thread
+reads it and appends one line per event to the widget, while the notebook goes
+on. :meth:`EventLog.stop` closes the stream (which wakes the blocked read) and
+joins the thread: nothing is left running.
+
+CSS class of the root: ``lab-events``.
+
+>>> from labhelpers.widgets.events import describe
+>>> describe({"Type": "container", "Action": "start",
+...           "Actor": {"Attributes": {"name": "nb04-web", "image": "python:3.11-slim-bookworm"}}})
+'container start nb04-web (python:3.11-slim-bookworm)'
+>>> log = EventLog(notebook="04")                 # doctest: +SKIP
+>>> log.stop()                                    # doctest: +SKIP
+
+Introduced in ``04-docker-py``.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+
+
+import ipywidgets as widgets
+
+from ..labels import _filters
+
+
+def describe(event: dict) -> str:
+    """One line for an engine event: type, action, name (and image, for containers)."""
+    attrs = (event.get("Actor") or {}).get("Attributes") or {}
+    who = attrs.get("name") or (event.get("Actor") or {}).get("ID", "")[:12]
+    line = f"{event.get('Type', '?')} {event.get('Action', '?')} {who}"
+    if event.get("Type") == "container" and attrs.get("image"):
+        line += f" ({attrs['image']})"
+    return line
+
+
+class EventLog(widgets.VBox):
+    """Follow the engine's events in a background thread, one line per event.
+
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+        notebook: only events of objects labelled for this notebook; None: the
+            lab's objects; ``all_events=True``: everything.
+        types: event types to keep (``("container", "network", "volume")``).
+        max_lines: how many recent lines the widget shows.
+
+    Attributes:
+        events: every event received, as the engine's dicts.
+    """
+
+    def __init__(self, client=None, notebook=None, types=("container", "network", "volume", "image"),
+                 all_events=False, max_lines=15):
+        if client is None:
+            from ..engine import client as get_client
+
+            client = get_client()
+        self.client = client
+        self.events: list[dict] = []
+        self.max_lines = max_lines
+        filters = {} if all_events else dict(_filters(notebook))
+        if types:
+            filters["type"] = list(types)
+        self._arrived = threading.Condition()
+        self.view = widgets.HTML("<i>waiting for events…</i>")
+        self.status = widgets.HTML("● following")
+        super().__init__([self.status, self.view])
+        self.add_class("lab-events")
+        # Open the stream here, so that no event between this call and the thread's start is missed.
+        self._stream = client.events(decode=True, filters=filters)
+        self._thread = threading.Thread(target=self._follow, name="lab-events", daemon=True)
+        self._thread.start()
+
+    def __repr__(self) -> str:
+        state = "following" if self.running else "stopped"
+        return f"EventLog({state})"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _follow(self) -> None:
+        try:
+            for event in self._stream:
+                with self._arrived:
+                    self.events.append(event)
+                    self._arrived.notify_all()
+                lines = [describe(e) for e in self.events[-self.max_lines:]]
+                self.view.value = "<pre style='margin:0'>" + html.escape("\n".join(lines)) + "</pre>"
+        except Exception:  # the stream was closed by stop(), or the engine went away
+            pass
+
+    def lines(self) -> list[str]:
+        """Every event so far, one line each."""
+        return [describe(e) for e in list(self.events)]
+
+    def wait_for(self, action: str, name: str | None = None, timeout: float = 10.0) -> bool:
+        """Wait until an event with ``action`` (for ``name``, if given) has arrived.
+
+        Returns:
+            True if it arrived within ``timeout`` seconds.
+        """
+        def seen():
+            return any(e.get("Action") == action and (
+                name is None or ((e.get("Actor") or {}).get("Attributes") or {}).get("name") == name)
+                for e in self.events)
+
+        with self._arrived:
+            return self._arrived.wait_for(seen, timeout=timeout)
+
+    def stop(self) -> None:
+        """Close the event stream and join the thread."""
+        self._stream.close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.status.value = f"■ stopped after {len(self.events)} events"
