@@ -79,3 +79,7 @@ class ImageError(LabError):
 
 class CleanupError(LabError):
     """Cleanup could not remove something it owns."""
+
+
+class MachineError(LabError):
+    """A docker machine could not be created, reached, or removed (notebook 03)."""

@@ -120,6 +120,50 @@ CATALOGUE: dict[str, ImageSpec] = {
             ),
         ),
     ),
+    "dind": ImageSpec(
+        # The versioned tag matches Debian bookworm's docker.io (20.10.24), so the
+        # stand-in and the official image run the same engine generation.
+        ref="docker:20.10-dind",
+        purpose="Docker-in-Docker: each docker machine of notebook 03 is one (03)",
+        notebooks=("03",),
+        official_mb=245,
+        standin=Recipe(
+            # dockerd with containerd, runc, tini; iptables for its networks, procps
+            # for ps/pkill, wget to probe web servers from inside (as busybox does in
+            # the official image).
+            packages=("docker.io", "iptables", "ca-certificates", "procps", "wget"),
+            # The official image's entrypoint contract: `dockerd-entrypoint.sh dockerd
+            # ARGS` (or only ARGS starting with "-") starts the engine.
+            script=(
+                "cat > /usr/local/bin/dockerd-entrypoint.sh <<'SH'\n"
+                "#!/bin/sh\n"
+                "set -e\n"
+                'case "$1" in -*|"") set -- dockerd "$@" ;; esac\n'
+                "# cgroup v2: move this shell out of the root cgroup so dockerd may\n"
+                "# enable the controllers for its own containers.\n"
+                "if [ -f /sys/fs/cgroup/cgroup.controllers ]; then\n"
+                "  mkdir -p /sys/fs/cgroup/init\n"
+                "  xargs -rn1 < /sys/fs/cgroup/cgroup.procs > /sys/fs/cgroup/init/cgroup.procs 2>/dev/null || true\n"
+                "  sed -e 's/ / +/g' -e 's/^/+/' < /sys/fs/cgroup/cgroup.controllers"
+                " > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true\n"
+                "fi\n"
+                'exec "$@"\n'
+                "SH\n"
+                "chmod +x /usr/local/bin/dockerd-entrypoint.sh\n"
+                "# Debugging tools dockerd never calls, and containerd's v1 shims (20.10\n"
+                "# runs containers with the runc v2 shim): 56 MB.\n"
+                "rm -f /usr/bin/ctr /usr/bin/dnet /usr/bin/containerd-shim"
+                " /usr/bin/containerd-shim-runc-v1\n"
+            ),
+            changes=(
+                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "VOLUME /var/lib/docker",
+                "EXPOSE 2376",
+                'ENTRYPOINT ["dockerd-entrypoint.sh"]',
+                "CMD []",
+            ),
+        ),
+    ),
 }
 
 

@@ -1,0 +1,415 @@
+"""The ``dind`` driver: a docker machine is a Docker-in-Docker container.
+
+Each machine is one container of the ``docker:20.10-dind`` image (a stand-in
+offline) on the current engine, with:
+
+- its own ``dockerd``, its own storage (a volume on ``/var/lib/docker``);
+- a place on one lab network shared by the machines of a store, so they reach
+  each other (a swarm needs that);
+- the engine API on port 2376 with **mutual TLS only** (``--tlsverify``),
+  published on the host's loopback (``127.0.0.1``) and nowhere else; no
+  plain-TCP port exists;
+- a folder in the machine store with its CA, server and client certificates
+  (:mod:`labhelpers.machine.certs`) and its ``config.json``.
+
+Privileged mode is tried first; where the host refuses it ("unable to apply
+caps"), the driver falls back to ``--cap-add=ALL --cap-drop=<what the host
+lacks>`` with seccomp and AppArmor unconfined and ``/sys/fs/cgroup`` mounted.
+
+>>> driver = Dind(store="/tmp/machines", notebook="03")     # doctest: +SKIP
+>>> driver.create("node1").url                               # doctest: +SKIP
+'tcp://127.0.0.1:49153'
+
+Introduced in ``03-docker-machine``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tarfile
+import threading
+import time
+from dataclasses import dataclass
+
+import docker
+import docker.errors
+import docker.tls
+
+from .. import labels as lab_labels
+from ..errors import MachineError
+from . import caps, certs
+
+#: The engine port inside each machine (docker-machine's, TLS).
+PORT = 2376
+#: Where the machine's engine finds its certificates.
+TLS_DIR = "/etc/docker/tls"
+#: Label holding the machine's name, and the store it belongs to.
+MACHINE = lab_labels.PREFIX + "machine"
+STORE = lab_labels.PREFIX + "machine-store"
+#: Seconds to wait for a new machine's engine to answer over TLS.
+BOOT_TIMEOUT = 90
+#: Seconds a ``docker load`` of a lab image into a machine may take.
+LOAD_TIMEOUT = 600
+
+# Waits for the certificates (copied in once the container has its address),
+# then starts the engine through the image's entrypoint (official or stand-in).
+_BOOT = (
+    f"until [ -s {TLS_DIR}/ready ]; do sleep 0.1; done; "
+    "exec dockerd-entrypoint.sh dockerd --host=unix:///var/run/docker.sock "
+    f"--host=tcp://0.0.0.0:{PORT} --tlsverify --tlscacert={TLS_DIR}/ca.pem "
+    f"--tlscert={TLS_DIR}/server.pem --tlskey={TLS_DIR}/server-key.pem \"$@\""
+)
+
+# Per engine: True once privileged containers were refused there.
+_NO_PRIVILEGED: dict[str, bool] = {}
+_LOCK = threading.Lock()
+
+
+def default_store() -> str:
+    """The machine store: ``LABHELPERS_MACHINE_STORAGE``, else
+    ``$XDG_DATA_HOME/labhelpers/machines`` (``~/.local/share/...``).
+
+    >>> os.environ["LABHELPERS_MACHINE_STORAGE"] = "/tmp/m"; default_store()
+    '/tmp/m'
+    >>> del os.environ["LABHELPERS_MACHINE_STORAGE"]
+    """
+    if os.environ.get("LABHELPERS_MACHINE_STORAGE"):
+        return os.environ["LABHELPERS_MACHINE_STORAGE"]
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "labhelpers", "machines")
+
+
+def fallback_options(missing: list[str]) -> dict:
+    """docker-py ``run``/``create`` options that replace ``privileged=True``.
+
+    >>> fallback_options(["SYS_RESOURCE"])["cap_drop"]
+    ['SYS_RESOURCE']
+    """
+    return {
+        "cap_add": ["ALL"],
+        "cap_drop": list(missing),
+        "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
+        "extra_volumes": {"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
+    }
+
+
+class MachineTLS(docker.tls.TLSConfig):
+    """docker-py's TLS settings, made immune to ``REQUESTS_CA_BUNDLE``.
+
+    requests lets ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` replace the CA a
+    session was given (psf/requests#5209, docker/docker-py#2433), so a client
+    would check the machine's engine against the system's CAs and fail. The
+    client this configures ignores those variables (and proxy variables: the
+    engine is on loopback).
+    """
+
+    def configure_client(self, client):
+        super().configure_client(client)
+        client.trust_env = False
+
+
+@dataclass
+class Host:
+    """One machine as the driver sees it (the container may be gone)."""
+
+    name: str
+    folder: str
+    container: object | None
+
+    @property
+    def state(self) -> str:
+        """docker-machine's states: Running, Stopped, Starting, Paused, Error."""
+        if self.container is None:
+            return "Error"
+        status = self.container.status
+        return {"running": "Running", "exited": "Stopped", "created": "Stopped",
+                "restarting": "Starting", "paused": "Paused"}.get(status, "Error")
+
+    @property
+    def port(self) -> int | None:
+        if self.container is None:
+            return None
+        bound = (self.container.attrs["NetworkSettings"].get("Ports") or {}).get(f"{PORT}/tcp")
+        return int(bound[0]["HostPort"]) if bound else None
+
+    @property
+    def url(self) -> str:
+        return f"tcp://127.0.0.1:{self.port}" if self.port else ""
+
+    @property
+    def ip(self) -> str:
+        """The machine's address on the lab network (other machines reach it there)."""
+        if self.container is None:
+            return ""
+        nets = self.container.attrs["NetworkSettings"].get("Networks") or {}
+        return next((n["IPAddress"] for n in nets.values() if n.get("IPAddress")), "")
+
+    def path(self, key: str) -> str:
+        return os.path.join(self.folder, certs.FILES[key])
+
+    def tls(self) -> docker.tls.TLSConfig:
+        return MachineTLS(client_cert=(self.path("client_cert"), self.path("client_key")),
+                                    ca_cert=self.path("ca"), verify=True)
+
+    def config(self) -> dict:
+        return {"base_url": self.url.replace("tcp://", "https://"), "tls": self.tls()}
+
+
+class Dind:
+    """Docker machines as Docker-in-Docker containers of one engine.
+
+    Args:
+        store: the machine store folder (default: :func:`default_store`).
+        notebook: the notebook whose labels and name prefix the objects carry.
+        client: the engine that hosts the machines (default: the kit's).
+        images: catalogue names of images loaded into each new machine.
+        log: called with progress lines.
+    """
+
+    name = "dind"
+
+    def __init__(self, store: str | None = None, notebook: str = "03", client=None,
+                 images=("python",), log=None):
+        self.store = os.path.abspath(store or default_store())
+        self.notebook = notebook
+        self._client = client
+        self.images = tuple(images)
+        self.log = log or (lambda line: None)
+
+    # -- the host engine and names ---------------------------------------------------------
+    @property
+    def client(self):
+        if self._client is None:
+            from ..engine import client as get_client
+
+            self._client = get_client()
+        return self._client
+
+    def container_name(self, machine: str) -> str:
+        """``nbNN-<machine>`` (a machine already named ``nbNN-...`` keeps its name)."""
+        own = lab_labels.name(self.notebook, "")
+        return machine if machine.startswith(own) else lab_labels.name(self.notebook, machine)
+
+    @property
+    def network_name(self) -> str:
+        return lab_labels.name(self.notebook, "machines")
+
+    def _labels(self, machine: str | None = None) -> dict:
+        extra = {"machine-store": self.store}
+        if machine:
+            extra["machine"] = machine
+        return lab_labels.labels_for(self.notebook, **extra)
+
+    def folder(self, machine: str) -> str:
+        return os.path.join(self.store, machine)
+
+    # -- reading ---------------------------------------------------------------------------
+    def _containers(self, machine: str | None = None) -> list:
+        wanted = [f"{STORE}={self.store}"] + ([f"{MACHINE}={machine}"] if machine else [])
+        return self.client.containers.list(all=True, filters={"label": wanted})
+
+    def hosts(self) -> list[Host]:
+        """Every machine of the store; folders left without a container are pruned."""
+        found = {c.labels[MACHINE]: c for c in self._containers()}
+        if os.path.isdir(self.store):
+            for entry in os.listdir(self.store):
+                if entry not in found and os.path.exists(os.path.join(self.store, entry, "config.json")):
+                    shutil.rmtree(os.path.join(self.store, entry), ignore_errors=True)
+        return [Host(n, self.folder(n), c) for n, c in sorted(found.items())]
+
+    def host(self, machine: str) -> Host:
+        """The machine, or :class:`MachineError` if there is none of that name."""
+        found = self._containers(machine)
+        if not found:
+            raise MachineError(f"There is no machine {machine!r} (driver dind, store {self.store}).",
+                               "list them with Machine().ls(), or create it with create(name)")
+        return Host(machine, self.folder(machine), found[0])
+
+    def exists(self, machine: str) -> bool:
+        return bool(self._containers(machine))
+
+    # -- creating --------------------------------------------------------------------------
+    def _network(self):
+        try:
+            return self.client.networks.get(self.network_name)
+        except docker.errors.NotFound:
+            try:
+                return self.client.networks.create(self.network_name, driver="bridge",
+                                                   labels=self._labels())
+            except docker.errors.APIError:  # made meanwhile by a parallel create
+                return self.client.networks.get(self.network_name)
+
+    def _run(self, machine: str, image: str, volume: str, xarg) -> object:
+        engine_key = self.client.api.base_url
+        common = dict(
+            image=image, name=self.container_name(machine), hostname=machine,
+            entrypoint=["sh", "-c", _BOOT, "boot"], command=list(xarg or []),
+            environment={"DOCKER_TLS_CERTDIR": ""}, labels=self._labels(machine),
+            network=self.network_name, ports={f"{PORT}/tcp": ("127.0.0.1", None)},
+            detach=True,
+        )
+        volumes = {volume: {"bind": "/var/lib/docker", "mode": "rw"}}
+        if not _NO_PRIVILEGED.get(engine_key):
+            try:
+                return self.client.containers.run(privileged=True, volumes=volumes, **common)
+            except docker.errors.APIError as err:
+                if "apply caps" not in str(err) and "operation not permitted" not in str(err):
+                    raise
+                self._remove_container(common["name"])
+                _NO_PRIVILEGED[engine_key] = True
+        options = fallback_options(caps.missing_here())
+        volumes.update(options.pop("extra_volumes"))
+        return self.client.containers.run(volumes=volumes, **options, **common)
+
+    def _remove_container(self, name: str) -> None:
+        try:
+            self.client.api.remove_container(name, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+
+    def create(self, machine: str, xarg=None) -> Host:
+        """Create and boot a machine; load the lab's images into it.
+
+        Args:
+            machine: its name (letters, digits, ``-``, ``.``, ``_``).
+            xarg: extra ``dockerd`` flags (e.g. ``["--label", "zone=a"]``).
+        """
+        from ..images import CATALOGUE, ensure
+
+        if not machine or not all(ch.isalnum() or ch in "-._" for ch in machine):
+            raise MachineError(f"{machine!r} is not a valid machine name.",
+                               "use letters, digits, '-', '.' or '_'")
+        if self.exists(machine):
+            raise MachineError(f"Machine {machine!r} already exists.",
+                               f"use it, or remove it first with rm(machine={machine!r})")
+        t0 = time.monotonic()
+        image = ensure("dind", client=self.client, log=self.log).tags[0]
+        folder = self.folder(machine)
+        shutil.rmtree(folder, ignore_errors=True)
+        volume = self.container_name(machine) + "-docker"
+        self.client.volumes.create(volume, labels=self._labels(machine))
+        with _LOCK:
+            self._network()
+        try:
+            container = self._run(machine, image, volume, xarg)
+            container.reload()
+            host = Host(machine, folder, container)
+            paths = certs.write_machine_certs(folder, machine, ips=["127.0.0.1", host.ip],
+                                              dns=[self.container_name(machine)])
+            container.put_archive("/", _tls_tar(paths))
+            self._save_config(host)
+            self.wait(host)
+            # Loading an image takes a while on a busy host: a patient client.
+            client = docker.DockerClient(**host.config(), timeout=LOAD_TIMEOUT)
+            for name in self.images:
+                self._load(CATALOGUE[name].ref, client)
+            client.close()
+        except BaseException:
+            self.remove(machine, quiet=True)
+            raise
+        self.log(f"{machine}: created in {time.monotonic() - t0:.1f} s")
+        return self.host(machine)
+
+    def _save_config(self, host: Host) -> None:
+        data = {"Name": host.name, "DriverName": "dind", "Container": host.container.name,
+                "Store": self.store, "Notebook": self.notebook}
+        with open(os.path.join(host.folder, "config.json"), "w") as f:
+            json.dump(data, f, indent=2)
+
+    def wait(self, host: Host, timeout: float = BOOT_TIMEOUT):
+        """Wait until the machine's engine answers over TLS; return a client for it."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            host.container.reload()
+            if host.container.status not in ("running", "created", "restarting"):
+                tail = host.container.logs(tail=15).decode(errors="replace").strip()
+                raise MachineError(f"Machine {host.name!r} stopped while booting:\n{tail}",
+                                   "check the host engine's logs; `python -m labhelpers doctor`")
+            if host.port:
+                try:
+                    client = docker.DockerClient(**host.config(), timeout=10)
+                    client.ping()
+                    return client
+                except Exception as err:  # noqa: BLE001 - not up yet
+                    last = err
+            time.sleep(0.3)
+        raise MachineError(f"Machine {host.name!r} did not answer on {host.url} within "
+                           f"{timeout:.0f} s ({last}).",
+                           f"look at its logs: docker logs {host.container.name}")
+
+    def _load(self, ref: str, target) -> None:
+        """Copy an image from the host engine into a machine (docker save → load)."""
+        try:
+            image = self.client.images.get(ref)
+        except docker.errors.ImageNotFound:
+            from ..images import ensure
+
+            image = ensure(ref, client=self.client, log=self.log)
+        self.log(f"loading {ref} into the machine")
+        target.images.load(image.save(named=ref))
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self, machine: str) -> None:
+        host = self.host(machine)
+        host.container.start()
+        self.wait(host)
+
+    def stop(self, machine: str) -> None:
+        self.host(machine).container.stop(timeout=15)
+
+    def kill(self, machine: str) -> None:
+        self.host(machine).container.kill()
+
+    def remove(self, machine: str, quiet: bool = False) -> None:
+        """Remove the machine's container, volume and folder; the lab network with the last."""
+        if not quiet and not self.exists(machine):
+            raise MachineError(f"There is no machine {machine!r} to remove.",
+                               "list them with Machine().ls()")
+        self._remove_container(self.container_name(machine))
+        try:
+            self.client.api.remove_volume(self.container_name(machine) + "-docker", force=True)
+        except docker.errors.NotFound:
+            pass
+        shutil.rmtree(self.folder(machine), ignore_errors=True)
+        if not self._containers():
+            with _LOCK:
+                try:
+                    self.client.api.remove_network(self.network_name)
+                except docker.errors.APIError:  # gone, or used by another store's machines
+                    pass
+
+    def exec(self, machine: str, cmd: str) -> str:
+        """Run a shell command in the machine (as ``docker-machine ssh`` would)."""
+        code, out = self.host(machine).container.exec_run(["sh", "-c", cmd])
+        text = out.decode(errors="replace")
+        if code:
+            raise MachineError(f"`{cmd}` failed on {machine!r} (exit {code}): {text.strip()}",
+                               "check the command")
+        return text
+
+
+def _tls_tar(paths: dict) -> bytes:
+    """The engine's TLS files as a tar for ``put_archive``, with ``ready`` last."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        base = TLS_DIR.lstrip("/")
+        for part in ("etc", "etc/docker", base):
+            info = tarfile.TarInfo(part)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
+        files = [("ca.pem", paths["ca"]), ("server.pem", paths["server_cert"]),
+                 ("server-key.pem", paths["server_key"])]
+        for arcname, path in files:
+            with open(path, "rb") as f:
+                data = f.read()
+            info = tarfile.TarInfo(f"{base}/{arcname}")
+            info.size, info.mode = len(data), 0o600
+            tar.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo(f"{base}/ready")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"ok\n"))
+    return buf.getvalue()

@@ -1,0 +1,124 @@
+"""A swarm over docker machines: where the tasks run, and waiting for them.
+
+The notebook drives the swarm with plain docker-py (``client.swarm.init``,
+``client.swarm.join``, ``client.services.create``); these helpers only watch:
+which node runs which task (a table and a chart), and waiting until a service
+has settled.
+
+>>> table = placement(manager, "nb03-web")                   # doctest: +SKIP
+>>> table.groupby("node").size()                             # doctest: +SKIP
+node
+node1    2
+node2    2
+node3    2
+
+Introduced in ``03-docker-machine``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..errors import MachineError
+
+#: Seconds a service may take to settle after a change.
+SETTLE_TIMEOUT = 90
+
+
+def form(machine, names: list[str], log=print) -> list:
+    """Init a swarm on the first machine, join the others as workers; their clients.
+
+    Each advertises its address on the machines' lab network (``machine.ip``).
+
+    >>> clients = form(m, ["node1", "node2", "node3"])       # doctest: +SKIP
+    """
+    clients = [machine.client(n) for n in names]
+    manager_ip = machine.ip(names[0])
+    clients[0].swarm.init(advertise_addr=manager_ip, listen_addr="0.0.0.0:2377")
+    token = clients[0].swarm.attrs["JoinTokens"]["Worker"]
+    for name, client in zip(names[1:], clients[1:]):
+        client.swarm.join(remote_addrs=[f"{manager_ip}:2377"], join_token=token,
+                          advertise_addr=machine.ip(name), listen_addr="0.0.0.0:2377")
+        log(f"{name} joined the swarm of {names[0]}")
+    return clients
+
+
+def nodes(client):
+    """The swarm's nodes as a DataFrame: hostname, role, availability, state, address."""
+    import pandas as pd
+
+    rows = [{"node": n.attrs["Description"]["Hostname"], "role": n.attrs["Spec"]["Role"],
+             "availability": n.attrs["Spec"]["Availability"],
+             "state": n.attrs["Status"]["State"],
+             "manager": "leader" if (n.attrs.get("ManagerStatus") or {}).get("Leader") else ""}
+            for n in client.nodes.list()]
+    return pd.DataFrame(rows).sort_values("node", ignore_index=True)
+
+
+def placement(client, service: str, running_only: bool = True):
+    """The tasks of ``service``, one row each: slot, node, state (sorted by slot)."""
+    import pandas as pd
+
+    names = {n.id: n.attrs["Description"]["Hostname"] for n in client.nodes.list()}
+    svc = client.services.get(service)
+    rows = []
+    for task in svc.tasks():
+        state = task["Status"]["State"]
+        if running_only and (task["DesiredState"] != "running" or state != "running"):
+            continue
+        rows.append({"slot": task.get("Slot"), "node": names.get(task.get("NodeID"), "-"),
+                     "state": state, "desired": task["DesiredState"]})
+    frame = pd.DataFrame(rows, columns=["slot", "node", "state", "desired"])
+    return frame.sort_values(["slot", "node"], ignore_index=True)
+
+
+def settle(client, service: str, replicas: int, avoid=(), timeout: float = SETTLE_TIMEOUT,
+           log=print):
+    """Wait until ``replicas`` tasks of ``service`` run, none on a node in ``avoid``.
+
+    Returns:
+        The :func:`placement` table once settled.
+
+    Raises:
+        MachineError: it did not settle within ``timeout`` seconds.
+    """
+    log = log or (lambda line: None)
+    start = time.monotonic()
+    seen = None
+    while time.monotonic() - start < timeout:
+        table = placement(client, service)
+        counts = table.groupby("node").size().to_dict() if len(table) else {}
+        if counts != seen:
+            log(f"{time.monotonic() - start:5.1f} s  running: "
+                + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
+            seen = counts
+        if len(table) == replicas and not set(counts).intersection(avoid):
+            return table
+        time.sleep(0.5)
+    raise MachineError(f"Service {service!r} did not reach {replicas} running tasks within "
+                       f"{timeout:.0f} s (now: {seen}).",
+                       "look at its tasks: client.services.get(NAME).tasks()")
+
+
+def chart(tables: dict, ax=None):
+    """A bar chart of running tasks per node, one group of bars per table.
+
+    Args:
+        tables: ``{"label": placement table}``, e.g. before and after a drain.
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from matplotlib.ticker import MaxNLocator
+
+    counts = pd.DataFrame({label: t.groupby("node").size() for label, t in tables.items()})
+    counts = counts.fillna(0).astype(int).sort_index()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 2.8))
+    counts.plot.bar(ax=ax, rot=0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, counts.values.max() + 1.5)
+    ax.legend(loc="upper left", ncols=len(tables), fontsize="small", frameon=False)
+    ax.set_ylabel("running tasks")
+    ax.set_xlabel("")
+    ax.set_title("tasks per node")
+    return ax
