@@ -9,7 +9,7 @@ what the lab creates and clean it up again.
 """
 
 from . import checks, engine, errors, images, labels
-from . import apps, compose, registry, wheelhouse  # notebook 01
+from . import apps, compose, isolation, pythonimages, registry, wheelhouse  # notebook 01
 from .checks import nb01 as _checks_nb01  # noqa: F401 (makes lab.checks.nb01 available)
 from .doctor import doctor
 from .engine import client
@@ -22,5 +22,5 @@ __version__ = "0.1.0"
 __all__ = [
     "LabError", "checks", "clean", "client", "doctor", "engine", "ensure", "errors", "images",
     "labels", "labels_for", "name",
-    "apps", "compose", "registry", "wheelhouse",
+    "apps", "compose", "isolation", "pythonimages", "registry", "wheelhouse",
 ]

@@ -72,7 +72,7 @@ class BuildReport:
 
     def summary(self) -> str:
         return (f"built {self.tag}: {len(self.steps)} steps in {self.seconds:.1f} s, "
-                f"{self.size_mb:.0f} MB ({len(self.log)} log lines)")
+                f"{self.size_mb:.0f} MB")
 
     def __repr__(self) -> str:
         return self.summary()
@@ -94,7 +94,7 @@ def _context(app: str, wheelhouse) -> str:
 
 
 def build(app: str, tag: str, notebook: str, client=None, wheelhouse=None,
-          progress: bool = True, labels: dict | None = None) -> BuildReport:
+          progress: bool = True, labels: dict | None = None, nocache: bool = False) -> BuildReport:
     """Build an app folder into an image, with a progress bar and a short report.
 
     Args:
@@ -106,6 +106,7 @@ def build(app: str, tag: str, notebook: str, client=None, wheelhouse=None,
             in the build context; default: built from the app's ``requirements.txt``.
         progress: show a progress bar over the Dockerfile's steps.
         labels: the image's labels (default: ``labels_for(notebook)``).
+        nocache: build every step again (ignore the layer cache).
 
     Returns:
         The :class:`BuildReport`.
@@ -130,6 +131,7 @@ def build(app: str, tag: str, notebook: str, client=None, wheelhouse=None,
     bar = tqdm(total=None, desc=f"build {tag}", unit=" step", leave=False, disable=not progress)
     try:
         stream = client.api.build(path=ctx, tag=tag, rm=True, forcerm=True, decode=True,
+                                  nocache=nocache,
                                   labels=labels if labels is not None else labels_for(notebook))
         for event in stream:
             if "error" in event:
@@ -191,6 +193,15 @@ def run(image: str, notebook: str, base: str, port: int | None = None, client=No
     return container
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for a compose file's ``${WEB_PORT}``)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def host_port(container, container_port: str = "5000/tcp") -> int | None:
     """The host port a container publishes ``container_port`` on, or None."""
     bindings = ((container.attrs.get("NetworkSettings") or {}).get("Ports") or {}).get(container_port)
@@ -200,20 +211,21 @@ def host_port(container, container_port: str = "5000/tcp") -> int | None:
     return None
 
 
-def url(container, path: str = "/") -> str:
-    """``http://127.0.0.1:PORT/path`` for a container started by :func:`run`."""
-    port = host_port(container)
+def url(container, path: str = "/", port: str = "5000/tcp") -> str:
+    """``http://127.0.0.1:PORT/path`` for a container publishing ``port`` (the app's)."""
+    port = host_port(container, port)
     if port is None:
         raise AppError(f"{container.name} publishes no port.", "start it with ports={...}")
     return f"http://127.0.0.1:{port}{path}"
 
 
-def wait_http(container, path: str = "/health", timeout: float = 30) -> None:
+def wait_http(container, path: str = "/health", timeout: float = 30,
+              port: str = "5000/tcp") -> None:
     """Wait until the app answers ``path``; raise :class:`AppError` with its logs if not."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if requests.get(url(container, path), timeout=2).ok:
+            if requests.get(url(container, path, port), timeout=2).ok:
                 return
         except requests.RequestException:
             pass
@@ -222,13 +234,14 @@ def wait_http(container, path: str = "/health", timeout: float = 30) -> None:
             break
         time.sleep(0.2)
     logs = container.logs(tail=10).decode(errors="replace")
-    raise AppError(f"{container.name} does not answer on {url(container, path)}. Its last lines:\n{logs}",
+    raise AppError(f"{container.name} does not answer on {url(container, path, port)}. "
+                   f"Its last lines:\n{logs}",
                    "read its logs above; fix the app or the command, and start it again")
 
 
-def get(container, path: str = "/") -> dict:
+def get(container, path: str = "/", port: str = "5000/tcp") -> dict:
     """Call the app in ``container`` and return its JSON answer."""
-    return requests.get(url(container, path), timeout=5).json()
+    return requests.get(url(container, path, port), timeout=5).json()
 
 
 def uptime(container) -> str:
@@ -245,7 +258,7 @@ def uptime(container) -> str:
     return f"Up {seconds} second{'s' if seconds != 1 else ''}"
 
 
-def table(containers, extra=None):
+def table(containers, extra=None, port: str = "5000/tcp"):
     """Instances as a pandas DataFrame: name, status, port, uptime (and ``extra(c)`` columns).
 
     >>> table(apps, extra=lambda c: {"hits": get(c, "/hits")["hits"]})  # doctest: +SKIP
@@ -255,8 +268,9 @@ def table(containers, extra=None):
     rows = []
     for c in containers:
         c.reload()
-        row = {"name": c.name, "status": c.status, "port": host_port(c), "uptime": uptime(c)}
+        row = {"name": c.name, "status": c.status, "port": host_port(c, port), "uptime": uptime(c)}
         if extra is not None:
             row.update(extra(c))
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    return frame.astype({"port": "Int64"}) if rows else frame

@@ -9,6 +9,8 @@ Introduced in ``01-python-apps-in-docker``.
 
 from __future__ import annotations
 
+import time
+
 import requests
 
 from . import Result
@@ -32,13 +34,25 @@ def _runs_app(container) -> bool:
     return any(APP_REPO in tag.rsplit(":", 1)[0] for tag in tags)
 
 
+def _answer(port: int, timeout: float):
+    """The app's JSON answer on ``port``, retrying while it starts; None if none came."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/", timeout=2).json()
+        except (requests.RequestException, ValueError):
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.2)
+
+
 def two_instances(ports=(8081, 8082), client=None, timeout: float = 3) -> Result:
     """Pass when the app runs in two containers, one on each host port, and both answer.
 
     Args:
         ports: the host ports the exercise asks for.
         client: a ``docker.DockerClient`` (default: the kit's).
-        timeout: seconds to wait for each HTTP answer.
+        timeout: seconds to wait for each app to answer (it may still be starting).
 
     Returns:
         A :class:`~labhelpers.checks.Result`: a pass, or one hint per thing missing.
@@ -63,10 +77,8 @@ def two_instances(ports=(8081, 8082), client=None, timeout: float = 3) -> Result
             missing.append(f"{container.name} serves both ports: start a second container")
             continue
         seen[port] = container.id
-        try:
-            answer = requests.get(f"http://127.0.0.1:{port}/", timeout=timeout)
-            body = answer.json()
-        except (requests.RequestException, ValueError):
+        body = _answer(port, timeout)
+        if body is None:
             missing.append(f"{container.name} publishes port {port} but nothing answers on "
                            "http://127.0.0.1:%d/ yet (still starting? look at its logs)" % port)
             continue
