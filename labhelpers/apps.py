@@ -239,6 +239,20 @@ def wait_http(container, path: str = "/health", timeout: float = 30,
                    "read its logs above; fix the app or the command, and start it again")
 
 
+def wait_healthy(container, timeout: float = 60) -> str:
+    """Wait while the image's HEALTHCHECK says ``starting``; return the health status.
+
+    Returns ``"none"`` for an image without a healthcheck.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        container.reload()
+        status = (container.attrs["State"].get("Health") or {}).get("Status", "none")
+        if status != "starting" or time.monotonic() > deadline:
+            return status
+        time.sleep(0.5)
+
+
 def get(container, path: str = "/", port: str = "5000/tcp") -> dict:
     """Call the app in ``container`` and return its JSON answer."""
     return requests.get(url(container, path, port), timeout=5).json()

@@ -266,3 +266,13 @@ def test_checker_rejects_another_image_on_the_port(engine, app_image, tag, conta
     assert not result.passed
     assert result.missing == [f"{tag}-impostor publishes port {ports[1]} but runs "
                               "python:3.11-slim-bookworm, not the app's image"]
+
+
+def test_wait_healthy_follows_the_images_healthcheck(engine, app_image, tag, containers):
+    c = apps.run(app_image.tag, "01", "x", name=f"{tag}-health", labels=TEST_LABELS, client=engine)
+    containers.append(c)
+    assert apps.wait_healthy(c) == "healthy"
+    plain = engine.containers.run("python:3.11-slim-bookworm", ["sleep", "30"], detach=True,
+                                  name=f"{tag}-nohealth", labels=TEST_LABELS)
+    containers.append(plain)
+    assert apps.wait_healthy(plain) == "none"
