@@ -28,5 +28,6 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-print("counter listening on port 8000", flush=True)
-ThreadingHTTPServer(("0.0.0.0", 8000), Handler).serve_forever()
+if __name__ == "__main__":  # `python -c` runs it as __main__; importing it starts nothing
+    print("counter listening on port 8000", flush=True)
+    ThreadingHTTPServer(("0.0.0.0", 8000), Handler).serve_forever()
