@@ -10,6 +10,7 @@ what the lab creates and clean it up again.
 
 from . import checks, engine, errors, images, labels
 from . import alternatives, survey
+from . import apps, compose, isolation, pythonimages, registry, wheelhouse  # notebook 01
 from .doctor import doctor
 from .engine import client
 from .errors import LabError
@@ -22,4 +23,5 @@ __version__ = "0.1.0"
 __all__ = [
     "LabError", "alternatives", "checks", "clean", "client", "doctor", "engine", "ensure", "errors", "images",
     "labels", "labels_for", "name", "survey",
+    "apps", "compose", "isolation", "pythonimages", "registry", "wheelhouse",
 ]

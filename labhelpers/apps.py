@@ -1,0 +1,290 @@
+"""The sample apps of ``notebooks/apps/``: build them (with progress), run, call, list.
+
+:func:`build` makes a build context from an app folder plus its wheelhouse (see
+:mod:`labhelpers.wheelhouse`), streams the engine's build with a progress bar, and
+returns a :class:`BuildReport`: one summary line, with the build steps in a collapsed
+block instead of a wall of log. :func:`run` starts a labelled instance on a host port,
+:func:`get` calls it, :func:`table` lists instances as a pandas DataFrame.
+
+>>> report = build("notebooks/apps/hello-flask", "nb01-hello-flask:latest", "01")  # doctest: +SKIP
+>>> app = run(report.tag, "01", "web-1", port=8081)                                # doctest: +SKIP
+>>> get(app, "/")["message"]                                                       # doctest: +SKIP
+'Hello from hello-flask'
+
+Introduced in ``01-python-apps-in-docker``.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import docker.errors
+import requests
+
+from .errors import LabError
+from .labels import labels_for, name as lab_name
+
+#: Where the sample apps live, next to the notebooks.
+APPS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks", "apps")
+
+_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
+
+
+class AppError(LabError):
+    """An app did not build, start or answer."""
+
+
+def app_dir(name: str) -> str:
+    """The folder of a sample app, ``notebooks/apps/NAME``."""
+    return os.path.join(APPS_DIR, name)
+
+
+@dataclass
+class BuildReport:
+    """What a build did: the image, the steps, the time, the full log kept aside.
+
+    Attributes:
+        tag: the image's name.
+        image: the ``docker.models.images.Image``.
+        seconds: wall time of the build.
+        steps: the Dockerfile's instructions, in order.
+        cached: how many steps came from the layer cache.
+        log: every line the build printed.
+    """
+
+    tag: str
+    image: object
+    seconds: float
+    steps: list[str] = field(default_factory=list)
+    cached: int = 0
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def size_mb(self) -> float:
+        return self.image.attrs["Size"] / 1e6
+
+    def summary(self) -> str:
+        return (f"built {self.tag}: {len(self.steps)} steps in {self.seconds:.1f} s, "
+                f"{self.size_mb:.0f} MB")
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        steps = "\n".join(f"{i:>2}. {html.escape(s)}" for i, s in enumerate(self.steps, 1))
+        return (f"<p>{html.escape(self.summary())}</p><details><summary>the "
+                f"{len(self.steps)} steps (the full log is <code>.log</code>)</summary>"
+                f"<pre>{steps}</pre></details>")
+
+
+def _context(app: str, wheelhouse) -> str:
+    tmp = tempfile.mkdtemp(prefix="labhelpers-build-")
+    ctx = os.path.join(tmp, "context")
+    shutil.copytree(app, ctx, ignore=shutil.ignore_patterns("__pycache__", "wheels", ".pytest_cache"))
+    if wheelhouse is not None:
+        wheelhouse.copy_to(os.path.join(ctx, "wheels"))
+    return ctx
+
+
+def build(app: str, tag: str, notebook: str, client=None, wheelhouse=None,
+          progress: bool = True, labels: dict | None = None, nocache: bool = False) -> BuildReport:
+    """Build an app folder into an image, with a progress bar and a short report.
+
+    Args:
+        app: the app's folder (holding its Dockerfile), or a name under ``notebooks/apps``.
+        tag: the image's name, e.g. ``lab.name("01", "hello-flask") + ":latest"``.
+        notebook: two digits: the image is labelled for it (cleanup removes it).
+        client: a ``docker.DockerClient`` (default: the kit's).
+        wheelhouse: a :class:`~labhelpers.wheelhouse.Wheelhouse` copied to ``wheels/``
+            in the build context; default: built from the app's ``requirements.txt``.
+        progress: show a progress bar over the Dockerfile's steps.
+        labels: the image's labels (default: ``labels_for(notebook)``).
+        nocache: build every step again (ignore the layer cache).
+
+    Returns:
+        The :class:`BuildReport`.
+
+    Raises:
+        AppError: the build failed; the message holds the failing step's last lines.
+    """
+    from tqdm.auto import tqdm
+
+    from . import wheelhouse as wh
+    from .engine import client as get_client
+
+    client = client or get_client()
+    app = app if os.path.isdir(app) else app_dir(app)
+    requirements = os.path.join(app, "requirements.txt")
+    if wheelhouse is None and os.path.exists(requirements):
+        wheelhouse = wh.build(requirements, arch=client.version().get("Arch", "x86_64"),
+                              log=lambda line: None)
+    ctx = _context(app, wheelhouse)
+    report = BuildReport(tag, None, 0.0)
+    start = time.monotonic()
+    bar = tqdm(total=None, desc=f"build {tag}", unit=" step", leave=False, disable=not progress)
+    try:
+        stream = client.api.build(path=ctx, tag=tag, rm=True, forcerm=True, decode=True,
+                                  nocache=nocache,
+                                  labels=labels if labels is not None else labels_for(notebook))
+        for event in stream:
+            if "error" in event:
+                tail = "\n".join(report.log[-8:] + [event["error"].strip()])
+                raise AppError(f"The build of {tag} failed:\n{tail}",
+                               "fix the Dockerfile step above (the full log is in the "
+                               "message) and build again")
+            for line in (event.get("stream") or "").splitlines():
+                line = line.rstrip()
+                if not line:
+                    continue
+                report.log.append(line)
+                step = _STEP.match(line)
+                if step:
+                    bar.total = int(step.group(2))
+                    report.steps.append(step.group(3))
+                    bar.update(1)
+                elif "Using cache" in line:
+                    report.cached += 1
+    except docker.errors.APIError as err:
+        raise AppError(f"The engine refused the build of {tag}: {err.explanation or err}",
+                       "check the app folder and its Dockerfile") from None
+    finally:
+        bar.close()
+        shutil.rmtree(os.path.dirname(ctx), ignore_errors=True)
+    report.seconds = time.monotonic() - start
+    report.image = client.images.get(tag)
+    return report
+
+
+def run(image: str, notebook: str, base: str, port: int | None = None, client=None,
+        container_port: str = "5000/tcp", wait: bool = True, name: str | None = None,
+        labels: dict | None = None, **kwargs):
+    """Start a labelled instance of an app image, publishing its port on 127.0.0.1.
+
+    Args:
+        image: the app image.
+        notebook: two digits (name ``nbNN-base``, labels).
+        base: the container's name after the prefix.
+        port: the host port; None lets the engine pick a free one.
+        wait: wait until the app answers HTTP (see :func:`wait_http`).
+        name: the full container name (overrides ``notebook`` and ``base``; tests).
+        labels: the labels (default: ``labels_for(notebook, app="true")``).
+        **kwargs: more ``containers.run`` arguments (``environment``, ``network``...).
+
+    Returns:
+        The running ``Container`` (reloaded: its port is known).
+    """
+    from .engine import client as get_client
+
+    client = client or get_client()
+    labels = labels if labels is not None else labels_for(notebook, app="true")
+    container = client.containers.run(
+        image, detach=True, name=name or lab_name(notebook, base), labels=labels,
+        ports={container_port: ("127.0.0.1", port)}, **kwargs)
+    container.reload()
+    if wait:
+        wait_http(container)
+    return container
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for a compose file's ``${WEB_PORT}``)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def host_port(container, container_port: str = "5000/tcp") -> int | None:
+    """The host port a container publishes ``container_port`` on, or None."""
+    bindings = ((container.attrs.get("NetworkSettings") or {}).get("Ports") or {}).get(container_port)
+    for binding in bindings or []:
+        if binding.get("HostPort"):
+            return int(binding["HostPort"])
+    return None
+
+
+def url(container, path: str = "/", port: str = "5000/tcp") -> str:
+    """``http://127.0.0.1:PORT/path`` for a container publishing ``port`` (the app's)."""
+    port = host_port(container, port)
+    if port is None:
+        raise AppError(f"{container.name} publishes no port.", "start it with ports={...}")
+    return f"http://127.0.0.1:{port}{path}"
+
+
+def wait_http(container, path: str = "/health", timeout: float = 30,
+              port: str = "5000/tcp") -> None:
+    """Wait until the app answers ``path``; raise :class:`AppError` with its logs if not."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url(container, path, port), timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        container.reload()
+        if container.status == "exited":
+            break
+        time.sleep(0.2)
+    logs = container.logs(tail=10).decode(errors="replace")
+    raise AppError(f"{container.name} does not answer on {url(container, path, port)}. "
+                   f"Its last lines:\n{logs}",
+                   "read its logs above; fix the app or the command, and start it again")
+
+
+def wait_healthy(container, timeout: float = 60) -> str:
+    """Wait while the image's HEALTHCHECK says ``starting``; return the health status.
+
+    Returns ``"none"`` for an image without a healthcheck.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        container.reload()
+        status = (container.attrs["State"].get("Health") or {}).get("Status", "none")
+        if status != "starting" or time.monotonic() > deadline:
+            return status
+        time.sleep(0.5)
+
+
+def get(container, path: str = "/", port: str = "5000/tcp") -> dict:
+    """Call the app in ``container`` and return its JSON answer."""
+    return requests.get(url(container, path, port), timeout=5).json()
+
+
+def uptime(container) -> str:
+    """How long the container has been running, like ``docker ps`` (``"Up 3 seconds"``)."""
+    started = container.attrs["State"].get("StartedAt", "")
+    if not container.attrs["State"].get("Running"):
+        return container.status
+    start = datetime.fromisoformat(started[:26].rstrip("Z") + "+00:00")
+    seconds = int((datetime.now(timezone.utc) - start).total_seconds())
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"Up {n} {unit}{'s' if n > 1 else ''}"
+    return f"Up {seconds} second{'s' if seconds != 1 else ''}"
+
+
+def table(containers, extra=None, port: str = "5000/tcp"):
+    """Instances as a pandas DataFrame: name, status, port, uptime (and ``extra(c)`` columns).
+
+    >>> table(apps, extra=lambda c: {"hits": get(c, "/hits")["hits"]})  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    rows = []
+    for c in containers:
+        c.reload()
+        row = {"name": c.name, "status": c.status, "port": host_port(c, port), "uptime": uptime(c)}
+        if extra is not None:
+            row.update(extra(c))
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    return frame.astype({"port": "Int64"}) if rows else frame

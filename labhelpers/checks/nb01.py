@@ -1,0 +1,87 @@
+"""Checkers of ``01-python-apps-in-docker``'s exercise.
+
+>>> import labhelpers as lab
+>>> lab.checks.nb01.two_instances()              # doctest: +SKIP
+✅ pass: two instances of the app, on ports 8081 and 8082
+
+Introduced in ``01-python-apps-in-docker``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import requests
+
+from . import Result
+
+#: The app image the exercise runs (built in the notebook's "A Python web app" section).
+APP_REPO = "hello-flask"
+
+
+def _publishers(client, port: int) -> list:
+    """Running containers publishing host port ``port``."""
+    found = []
+    for c in client.containers.list():
+        ports = (c.attrs.get("NetworkSettings") or {}).get("Ports") or {}
+        if any(str(b.get("HostPort")) == str(port) for bs in ports.values() for b in bs or []):
+            found.append(c)
+    return found
+
+
+def _runs_app(container) -> bool:
+    tags = container.image.tags if container.image is not None else []
+    return any(APP_REPO in tag.rsplit(":", 1)[0] for tag in tags)
+
+
+def _answer(port: int, timeout: float):
+    """The app's JSON answer on ``port``, retrying while it starts; None if none came."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/", timeout=2).json()
+        except (requests.RequestException, ValueError):
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.2)
+
+
+def two_instances(ports=(8081, 8082), client=None, timeout: float = 3) -> Result:
+    """Pass when the app runs in two containers, one on each host port, and both answer.
+
+    Args:
+        ports: the host ports the exercise asks for.
+        client: a ``docker.DockerClient`` (default: the kit's).
+        timeout: seconds to wait for each app to answer (it may still be starting).
+
+    Returns:
+        A :class:`~labhelpers.checks.Result`: a pass, or one hint per thing missing.
+    """
+    from ..engine import client as get_client
+
+    client = client or get_client()
+    task = f"two instances of the app, on ports {' and '.join(map(str, ports))}"
+    missing, seen = [], {}
+    for port in ports:
+        found = _publishers(client, port)
+        if not found:
+            missing.append(f"no running container publishes port {port}: "
+                           f"`containers.run(..., ports={{'5000/tcp': {port}}}, detach=True)`")
+            continue
+        container = found[0]
+        if not _runs_app(container):
+            missing.append(f"{container.name} publishes port {port} but runs "
+                           f"{(container.image.tags or ['another image'])[0]}, not the app's image")
+            continue
+        if container.id in seen.values():
+            missing.append(f"{container.name} serves both ports: start a second container")
+            continue
+        seen[port] = container.id
+        body = _answer(port, timeout)
+        if body is None:
+            missing.append(f"{container.name} publishes port {port} but nothing answers on "
+                           "http://127.0.0.1:%d/ yet (still starting? look at its logs)" % port)
+            continue
+        if "hits" not in body:
+            missing.append(f"port {port} answers, but not as hello-flask")
+    return Result.of(task, missing)

@@ -1,0 +1,200 @@
+"""A private image registry on loopback, run as a container: push to share, pull back.
+
+The registry is the ``registry:2`` image (offline, the kit's stand-in built from
+Debian's ``docker-registry`` package; see :mod:`labhelpers.images`). It listens on
+``127.0.0.1`` on a port the engine picks, so it never collides with anything, and the
+engine accepts plain HTTP for it because loopback registries are trusted as insecure
+by default.
+
+>>> reg = start("01")                            # doctest: +SKIP
+>>> reg.address                                  # doctest: +SKIP
+'127.0.0.1:49153'
+>>> reg.ref("hello-flask:1.0")                   # doctest: +SKIP
+'127.0.0.1:49153/hello-flask:1.0'
+>>> reg.stop()                                   # doctest: +SKIP
+
+Introduced in ``01-python-apps-in-docker``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import docker.errors
+import requests
+
+from .errors import LabError
+from .labels import labels_for, name as lab_name
+
+IMAGE = "registry:2"
+
+
+class RegistryError(LabError):
+    """The registry did not start, or a push or pull through it failed."""
+
+
+@dataclass
+class Registry:
+    """A running registry container and its address.
+
+    Attributes:
+        container: the ``docker.models.containers.Container``.
+        address: ``127.0.0.1:PORT``, the prefix of image names pushed to it.
+    """
+
+    container: object
+    address: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}"
+
+    def ref(self, repo_tag: str) -> str:
+        """The full name of ``repo_tag`` in this registry.
+
+        >>> Registry(None, "127.0.0.1:5000").ref("app:1")
+        '127.0.0.1:5000/app:1'
+        """
+        return f"{self.address}/{repo_tag}"
+
+    def catalog(self) -> list[str]:
+        """The repositories the registry holds (``GET /v2/_catalog``)."""
+        return requests.get(f"{self.url}/v2/_catalog", timeout=5).json().get("repositories") or []
+
+    def tags(self, repo: str) -> list[str]:
+        """The tags of one repository (``GET /v2/REPO/tags/list``)."""
+        return requests.get(f"{self.url}/v2/{repo}/tags/list", timeout=5).json().get("tags") or []
+
+    def stop(self) -> None:
+        """Stop and remove the registry container (and its storage)."""
+        try:
+            self.container.remove(force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+
+
+def _host_port(container, port: str = "5000/tcp") -> int:
+    bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(port) or []
+    for binding in bindings:
+        if binding.get("HostPort"):
+            return int(binding["HostPort"])
+    raise RegistryError(
+        f"The registry container {container.name} publishes no host port for {port}.",
+        "remove it (`python -m labhelpers clean --notebook NN`) and start it again",
+    )
+
+
+def wait_ready(url: str, timeout: float = 30) -> None:
+    """Wait until ``url/v2/`` answers 200, or raise :class:`RegistryError`."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            answer = requests.get(f"{url}/v2/", timeout=2)
+            if answer.status_code == 200:
+                return
+            last = f"HTTP {answer.status_code}"
+        except requests.RequestException as err:
+            last = type(err).__name__
+        time.sleep(0.2)
+    raise RegistryError(
+        f"The registry at {url} did not answer within {timeout:.0f} s ({last}).",
+        "look at its logs (`docker logs` of the registry container) and start it again",
+    )
+
+
+def start(notebook: str, base: str = "registry", client=None, name: str | None = None,
+          labels: dict | None = None) -> Registry:
+    """Start a registry container on 127.0.0.1 with a free port; wait until it answers.
+
+    Args:
+        notebook: two digits; the container is named and labelled for it.
+        base: the container's name after the notebook prefix (``nbNN-registry``).
+        client: a ``docker.DockerClient`` (default: the kit's).
+        name: the full container name (overrides ``notebook`` and ``base``; tests).
+        labels: the labels (default: ``labels_for(notebook)``).
+
+    Returns:
+        The :class:`Registry`.
+
+    Raises:
+        RegistryError: the container did not start or does not answer.
+
+    >>> start("01").address                          # doctest: +SKIP
+    '127.0.0.1:49153'
+    """
+    from .engine import client as get_client
+    from .images import ensure
+
+    client = client or get_client()
+    ensure(IMAGE, client=client, log=lambda line: None)
+    container = client.containers.run(
+        IMAGE, detach=True, name=name or lab_name(notebook, base),
+        labels=labels if labels is not None else labels_for(notebook, role="registry"),
+        ports={"5000/tcp": ("127.0.0.1", None)},
+    )
+    container.reload()
+    registry = Registry(container, f"127.0.0.1:{_host_port(container)}")
+    try:
+        wait_ready(registry.url)
+    except RegistryError:
+        logs = container.logs(tail=5).decode(errors="replace")
+        registry.stop()
+        raise RegistryError(
+            f"The registry container did not answer on {registry.address}. Its last lines:\n{logs}",
+            "check that the registry image works (`python -m labhelpers prepare`), then retry",
+        ) from None
+    return registry
+
+
+def _stream(events, what: str, ref: str) -> dict:
+    """Follow a push/pull stream with a progress bar; return the layer count and digest."""
+    from tqdm.auto import tqdm
+
+    layers, digest = set(), None
+    with tqdm(desc=f"{what} {ref}", unit=" layer", leave=False) as bar:
+        for event in events:
+            if "error" in event:
+                raise RegistryError(
+                    f"{what} of {ref} failed: {event['error']}",
+                    "check that the registry is running (`reg.catalog()`) and the name "
+                    "starts with its address",
+                )
+            if event.get("id") and event.get("status") in (
+                    "Pushed", "Layer already exists", "Pull complete", "Already exists"):
+                layers.add(event["id"])
+                bar.update(1)
+            status = event.get("status") or ""
+            if "digest: sha256:" in status or status.startswith("Digest: "):
+                digest = "sha256:" + status.split("sha256:")[1].split()[0]
+    return {"ref": ref, "layers": len(layers), "digest": digest}
+
+
+def push(ref: str, client=None) -> dict:
+    """Push the local image ``ref`` (``ADDRESS/repo:tag``) with a progress bar.
+
+    Returns:
+        ``{"ref", "layers", "digest"}``: what was sent, summarized.
+
+    >>> push(reg.ref("hello-flask:1.0"))             # doctest: +SKIP
+    {'ref': '127.0.0.1:49153/hello-flask:1.0', 'layers': 3, 'digest': 'sha256:...'}
+    """
+    from .engine import client as get_client
+
+    client = client or get_client()
+    repo, _, tag = ref.rpartition(":")
+    return _stream(client.api.push(repo, tag=tag, stream=True, decode=True), "push", ref)
+
+
+def pull(ref: str, client=None) -> dict:
+    """Pull ``ref`` from the registry with a progress bar; the summary as :func:`push`.
+
+    >>> pull(reg.ref("hello-flask:1.0"))["layers"]   # doctest: +SKIP
+    3
+    """
+    from .engine import client as get_client
+
+    client = client or get_client()
+    repo, _, tag = ref.rpartition(":")
+    return _stream(client.api.pull(repo, tag=tag, stream=True, decode=True), "pull", ref)
