@@ -8,7 +8,8 @@ what the lab creates and clean it up again.
 >>> lab.doctor()                                 # doctest: +SKIP
 """
 
-from . import checks, engine, errors, images, labels
+from . import builds, checks, engine, errors, images, labels
+from .checks import nb06 as _nb06  # lab.checks.nb06 (notebook 06)
 from .doctor import doctor
 from .engine import client
 from .errors import LabError
@@ -18,6 +19,6 @@ from .labels import clean, labels_for, name
 __version__ = "0.1.0"
 
 __all__ = [
-    "LabError", "checks", "clean", "client", "doctor", "engine", "ensure", "errors", "images",
+    "LabError", "builds", "checks", "clean", "client", "doctor", "engine", "ensure", "errors", "images",
     "labels", "labels_for", "name",
 ]
