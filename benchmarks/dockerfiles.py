@@ -40,6 +40,7 @@ def main() -> None:
             for image in client.images.list(name=base):
                 client.images.remove(image.id, force=True)
     table = pd.concat(frames).groupby(level=0, sort=False).median()
+    table = table.astype({c: int for c in ("size (MB)", "layers", "steps re-run")})
     print(f"\nengine {client.version()['Version']}, base images: "
           + ", ".join(f"{ref} ({'stand-in' if lab.images.is_standin(client.images.get(ref)) else 'official'})"
                       for ref in ("python:3.11-slim-bookworm", "python:3.11-bookworm")))

@@ -61,7 +61,8 @@ def _data(*parts: str):
 def _template_files(root=None, prefix: str = ""):
     root = root or _data(TEMPLATE)
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
-        rel = f"{prefix}{entry.name}"
+        # ".tmpl": a file that must not look like code of the package (app.py.tmpl).
+        rel = f"{prefix}{entry.name.removesuffix('.tmpl')}"
         if entry.is_dir():
             yield from _template_files(entry, rel + "/")
         elif not entry.name.endswith(".pyc"):
