@@ -595,6 +595,10 @@ def compare(project, notebook: str = "06", tag_base: str | None = None, client=N
     """
     import pandas as pd
 
+    from .images import ensure
+
+    for base in ("python", "python-full"):  # the variants' base images, present or made so
+        ensure(base, client=client, log=log or (lambda line: None))
     rows = [measure(project, v, notebook, tag_base, client, log).row() for v in VARIANTS]
     return pd.DataFrame(rows).set_index("variant")
 

@@ -126,8 +126,7 @@ def test_fast_rebuild_checker_fails_then_passes(client, python_image, project, b
         assert "changed at" not in (project / "app" / "app.py").read_text()  # code put back
     finally:
         _remove_images(client, tag)
-    assert not lab.labels.managed(client, notebook="06") or all(
-        not m.name.startswith(base) for m in lab.labels.managed(client, notebook="06"))
+    assert not [m for m in lab.labels.managed(client, notebook="06") if m.name.startswith(base)]
 
 
 def test_checker_without_a_project_gives_a_hint(tmp_path):
@@ -148,3 +147,18 @@ def test_lint_finds_a_known_problem(tmp_path):
     codes = {f["code"] for f in builds.lint(dockerfile)}
     assert "DL3007" in codes  # the :latest tag
     assert builds.lint(builds.add_variants(builds.scaffold(tmp_path / "p", log=None))["naive"]) == []
+
+
+@pytest.mark.slow
+def test_measure_multi_stage_reruns_only_the_code_copy(client, python_image, project, base):
+    builds.wheelhouse(project, log=None)
+    code = (project / "app" / "app.py").read_text()
+    try:
+        m = builds.measure(project, "multi-stage", tag_base=f"{base}-variant", client=client, log=None)
+        assert [s for s in m.rerun if not s.startswith("LABEL")] == ["COPY app.py ./"]
+        assert m.layers >= 2 and m.size_mb > 0 and m.cold_s > m.rebuild_s
+        assert (project / "app" / "app.py").read_text() == code
+        builder = client.images.get(f"{base}-variant:multi-stage-builder")  # the stage, findable
+        assert builder.labels["org.labhelpers.notebook"] == "06"
+    finally:
+        _remove_images(client, f"{base}-variant:multi-stage", f"{base}-variant:multi-stage-builder")
