@@ -451,7 +451,8 @@ def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06
           nocache: bool = False, target: str | None = None, client=None, log=print) -> Build:
     """Build an image with the engine, showing one line per step (``cached`` or not).
 
-    The image gets the notebook's labels, so ``lab.clean`` removes it.
+    The image gets the notebook's labels, so ``lab.clean`` removes it; the image
+    that had the tag before is removed when nothing else uses it (no dangling images).
 
     Raises:
         BuildError: the build failed (the step and the engine's message).
@@ -460,7 +461,13 @@ def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06
     """
     from .engine import client as get_client
 
+    import docker.errors
+
     client = client or get_client()
+    try:
+        previous = client.images.get(tag).id
+    except docker.errors.ImageNotFound:
+        previous = None
     steps: list[tuple[str, bool]] = []
     image_id = ""
     say = log or (lambda line: None)
@@ -493,7 +500,22 @@ def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06
     seconds = time.monotonic() - start
     if not image_id:
         image_id = client.images.get(tag).id
+    _drop_replaced(client, previous, image_id)
     return Build(tag, image_id, seconds, steps)
+
+
+def _drop_replaced(client, old_id: str | None, new_id: str) -> None:
+    """Remove the image a build took the tag from, now untagged: no dangling image is left.
+
+    Its untagged parent layers go too, unless the new image still uses them.
+    """
+    import docker.errors
+
+    if old_id and old_id != new_id:
+        try:
+            client.images.remove(old_id)
+        except docker.errors.APIError:
+            pass  # still tagged elsewhere or used by a container: not ours to drop
 
 
 def touch_code(project, line: str | None = None) -> str:

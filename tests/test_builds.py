@@ -30,6 +30,12 @@ def _remove_images(client, *refs):
             pass
 
 
+def _dangling(client) -> set[str]:
+    """Untagged images labelled for notebook 06."""
+    return {i.id for i in client.images.list(
+        filters={"dangling": True, "label": "org.labhelpers.notebook=06"})}
+
+
 def test_scaffold_is_idempotent_and_keeps_your_changes(tmp_path, base):
     lines: list[str] = []
     first = builds.scaffold(tmp_path / "p", base=base, log=lines.append)
@@ -115,6 +121,7 @@ def test_playbook_that_does_not_exist_says_what_to_do(tmp_path):
 def test_fast_rebuild_checker_fails_then_passes(client, python_image, project, base):
     builds.wheelhouse(project, log=None)
     tag = f"{base}-exercise:latest"
+    before = _dangling(client)
     try:
         naive = nb06.fast_rebuild(project, tag=tag, client=client)
         assert not naive and any("RUN" in hint for hint in naive.missing)
@@ -123,6 +130,7 @@ def test_fast_rebuild_checker_fails_then_passes(client, python_image, project, b
             "python:3.11-bookworm", "python:3.11-slim-bookworm"))
         fixed = nb06.fast_rebuild(project, tag=tag, client=client)
         assert fixed, fixed.missing
+        assert _dangling(client) <= before, "the images the rebuilds replaced are removed"
         assert "changed at" not in (project / "app" / "app.py").read_text()  # code put back
     finally:
         _remove_images(client, tag)
@@ -153,6 +161,7 @@ def test_lint_finds_a_known_problem(tmp_path):
 def test_measure_multi_stage_reruns_only_the_code_copy(client, python_image, project, base):
     builds.wheelhouse(project, log=None)
     code = (project / "app" / "app.py").read_text()
+    before = _dangling(client)
     try:
         m = builds.measure(project, "multi-stage", tag_base=f"{base}-variant", client=client, log=None)
         assert [s for s in m.rerun if not s.startswith("LABEL")] == ["COPY app.py ./"]
@@ -160,5 +169,6 @@ def test_measure_multi_stage_reruns_only_the_code_copy(client, python_image, pro
         assert (project / "app" / "app.py").read_text() == code
         builder = client.images.get(f"{base}-variant:multi-stage-builder")  # the stage, findable
         assert builder.labels["org.labhelpers.notebook"] == "06"
+        assert _dangling(client) <= before, "the cold build's image, replaced, is removed"
     finally:
         _remove_images(client, f"{base}-variant:multi-stage", f"{base}-variant:multi-stage-builder")
