@@ -22,7 +22,9 @@ def fast_rebuild(project=None, limit: float = LIMIT, notebook: str = "06", tag: 
     """Exercise: "make the rebuild after a code change take under 2 seconds".
 
     Builds the project's ``app/Dockerfile`` (warming the layer cache), changes one
-    line of ``app/app.py``, rebuilds and times it, then puts the code back.
+    line of ``app/app.py``, rebuilds and times it, then puts the code back. A pass
+    needs the rebuild under ``limit`` **and** no ``RUN`` step re-run (a fast machine
+    must not pass a Dockerfile that re-installs everything after each code change).
 
     Args:
         project: the project folder (default: ``lab.builds.project_dir(notebook)``).
@@ -52,10 +54,10 @@ def fast_rebuild(project=None, limit: float = LIMIT, notebook: str = "06", tag: 
             (project / "app" / builds.CODE_FILE).write_text(old)
     except builds.BuildError as err:
         return Result.of(task, [f"the image does not build: {err.what}"])
-    if again.seconds < limit:
-        return Result.of(f"{task} ({again.seconds:.1f} s)", [])
     rerun = [s for s in again.rerun if not s.startswith("LABEL org.labhelpers.")]  # the kit's own
     slow = [s for s in rerun if s.split()[0].upper() == "RUN"]
+    if again.seconds < limit and not slow:
+        return Result.of(f"{task} ({again.seconds:.1f} s)", [])
     hints = [f"the rebuild took {again.seconds:.1f} s; these steps re-ran: "
              + "; ".join(s[:60] for s in rerun)]
     if slow:
