@@ -596,13 +596,13 @@ def measure(project, name: str, notebook: str = "06", tag_base: str | None = Non
     quiet = None
     say = log or (lambda line: None)
     cold = build(context, tag, dockerfile, notebook, nocache=True, client=client, log=quiet)
-    say(f"{name:<12} cold build   {cold.seconds:5.1f} s  ({len(cold.steps)} steps)")
+    say(f"{name:<12} cold build: {cold.seconds:.1f} s ({len(cold.steps)} steps)")
     old = touch_code(project)
     try:
         again = build(context, tag, dockerfile, notebook, client=client, log=quiet)
     finally:
         (project / "app" / CODE_FILE).write_text(old)
-    say(f"{name:<12} rebuild      {again.seconds:5.1f} s  ({len(again.rerun)} steps re-run)")
+    say(f"{name:<12} rebuild:    {again.seconds:.1f} s ({len(again.rerun)} steps re-run)")
     for stage in stages(variant(name)):
         build(context, f"{tag}-{stage}", dockerfile, notebook, target=stage, client=client, log=quiet)
     image = client.images.get(tag)
