@@ -18,7 +18,7 @@ import tempfile
 import pandas as pd
 
 import labhelpers as lab
-from labhelpers import builds
+from labhelpers import builds, dockerfiles
 
 
 def main() -> None:
@@ -35,7 +35,7 @@ def main() -> None:
         builds.wheelhouse(project)
         try:
             for _ in range(args.rounds):
-                frames.append(builds.compare(project, tag_base=base, client=client, log=print))
+                frames.append(dockerfiles.compare(project, tag_base=base, client=client, log=print))
         finally:
             for image in client.images.list(name=base):
                 client.images.remove(image.id, force=True)

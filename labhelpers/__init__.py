@@ -8,7 +8,7 @@ what the lab creates and clean it up again.
 >>> lab.doctor()                                 # doctest: +SKIP
 """
 
-from . import builds, checks, engine, errors, images, labels
+from . import builds, checks, dockerfiles, engine, errors, images, labels
 from .checks import nb06 as _nb06  # lab.checks.nb06 (notebook 06)
 from .doctor import doctor
 from .engine import client
@@ -19,6 +19,6 @@ from .labels import clean, labels_for, name
 __version__ = "0.1.0"
 
 __all__ = [
-    "LabError", "builds", "checks", "clean", "client", "doctor", "engine", "ensure", "errors", "images",
+    "LabError", "builds", "checks", "dockerfiles", "clean", "client", "doctor", "engine", "ensure", "errors", "images",
     "labels", "labels_for", "name",
 ]

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 import labhelpers as lab
-from labhelpers import builds
+from labhelpers import builds, dockerfiles
 from labhelpers.checks import nb06
 
 
@@ -126,7 +126,7 @@ def test_fast_rebuild_checker_fails_then_passes(client, python_image, project, b
         naive = nb06.fast_rebuild(project, tag=tag, client=client)
         assert not naive and any("RUN" in hint for hint in naive.missing)
         dockerfile = project / "app" / "Dockerfile"
-        dockerfile.write_text(builds.variant("deps-first").replace(
+        dockerfile.write_text(dockerfiles.variant("deps-first").replace(
             "python:3.11-bookworm", "python:3.11-slim-bookworm"))
         fixed = nb06.fast_rebuild(project, tag=tag, client=client)
         assert fixed, fixed.missing
@@ -143,18 +143,18 @@ def test_checker_without_a_project_gives_a_hint(tmp_path):
 
 
 def test_variants_lint_and_parse():
-    assert builds.stages(builds.variant("non-root")) == ["builder"]
-    assert builds.stages(builds.variant("naive")) == []
+    assert dockerfiles.stages(dockerfiles.variant("non-root")) == ["builder"]
+    assert dockerfiles.stages(dockerfiles.variant("naive")) == []
     with pytest.raises(builds.BuildError):
-        builds.variant("fancy")
+        dockerfiles.variant("fancy")
 
 
 def test_lint_finds_a_known_problem(tmp_path):
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text("FROM python:latest\nRUN apt-get update && apt-get install -y curl\n")
-    codes = {f["code"] for f in builds.lint(dockerfile)}
+    codes = {f["code"] for f in dockerfiles.lint(dockerfile)}
     assert "DL3007" in codes  # the :latest tag
-    assert builds.lint(builds.add_variants(builds.scaffold(tmp_path / "p", log=None))["naive"]) == []
+    assert dockerfiles.lint(dockerfiles.add_variants(builds.scaffold(tmp_path / "p", log=None))["naive"]) == []
 
 
 @pytest.mark.slow
@@ -163,7 +163,7 @@ def test_measure_multi_stage_reruns_only_the_code_copy(client, python_image, pro
     code = (project / "app" / "app.py").read_text()
     before = _dangling(client)
     try:
-        m = builds.measure(project, "multi-stage", tag_base=f"{base}-variant", client=client, log=None)
+        m = dockerfiles.measure(project, "multi-stage", tag_base=f"{base}-variant", client=client, log=None)
         assert [s for s in m.rerun if not s.startswith("LABEL")] == ["COPY app.py ./"]
         assert m.layers >= 2 and m.size_mb > 0 and m.cold_s > m.rebuild_s
         assert (project / "app" / "app.py").read_text() == code

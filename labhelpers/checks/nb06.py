@@ -36,7 +36,7 @@ def fast_rebuild(project=None, limit: float = LIMIT, notebook: str = "06", tag: 
     Returns:
         A :class:`~labhelpers.checks.Result`; a hint names the steps that re-ran.
     """
-    from .. import builds
+    from .. import builds, dockerfiles
     from ..labels import name
 
     project = Path(project) if project is not None else builds.project_dir(notebook)
@@ -46,12 +46,12 @@ def fast_rebuild(project=None, limit: float = LIMIT, notebook: str = "06", tag: 
     tag = tag or name(notebook, "exercise") + ":latest"
     context = project / "app"
     try:
-        builds.build(context, tag, notebook=notebook, client=client, log=None)
-        old = builds.touch_code(project)
+        dockerfiles.build(context, tag, notebook=notebook, client=client, log=None)
+        old = dockerfiles.touch_code(project)
         try:
-            again = builds.build(context, tag, notebook=notebook, client=client, log=None)
+            again = dockerfiles.build(context, tag, notebook=notebook, client=client, log=None)
         finally:
-            (project / "app" / builds.CODE_FILE).write_text(old)
+            (project / "app" / dockerfiles.CODE_FILE).write_text(old)
     except builds.BuildError as err:
         return Result.of(task, [f"the image does not build: {err.what}"])
     rerun = [s for s in again.rerun if not s.startswith("LABEL org.labhelpers.")]  # the kit's own
