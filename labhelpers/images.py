@@ -164,6 +164,29 @@ CATALOGUE: dict[str, ImageSpec] = {
             ),
         ),
     ),
+    "python-full": ImageSpec(
+        ref="python:3.11-bookworm",
+        purpose="the full (non-slim) Python image: compilers and headers, the naive build's base (06)",
+        notebooks=("06",),
+        official_mb=1010,
+        standin=Recipe(
+            # What the full image adds to slim that matters for builds: a C toolchain,
+            # Python's headers, git and curl, the usual -dev libraries (not all of them).
+            packages=("python3", "python3-pip", "python3-venv", "python3-dev", "ca-certificates",
+                      "build-essential", "git", "curl", "libffi-dev", "libssl-dev", "zlib1g-dev"),
+            script=(
+                "ln -sf /usr/bin/python3 /usr/local/bin/python\n"
+                "ln -sf /usr/bin/pip3 /usr/local/bin/pip\n"
+                "rm -f /usr/lib/python3.*/EXTERNALLY-MANAGED\n"
+            ),
+            changes=(
+                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "ENV LANG=C.UTF-8",
+                "ENV PYTHONUNBUFFERED=1",
+                'CMD ["python3"]',
+            ),
+        ),
+    ),
 }
 
 

@@ -1,0 +1,7 @@
+# naive: the full base image, and everything copied before the dependencies are installed.
+FROM python:3.11-bookworm
+WORKDIR /srv
+COPY . .
+RUN pip install --no-cache-dir --no-index --find-links=wheels -r requirements.txt
+EXPOSE 8000
+CMD ["python", "app.py"]
