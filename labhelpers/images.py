@@ -55,6 +55,20 @@ class ImageSpec:
     standin: Recipe | None = None
 
 
+# The python stand-ins behave as the official images do: `python` and `pip` on the
+# PATH, pip usable without --break-system-packages, a UTF-8 locale.
+_PYTHON_LIKE_OFFICIAL = (
+    "ln -sf /usr/bin/python3 /usr/local/bin/python\n"
+    "ln -sf /usr/bin/pip3 /usr/local/bin/pip\n"
+    "rm -f /usr/lib/python3.*/EXTERNALLY-MANAGED\n"
+)
+_PYTHON_CHANGES = (
+    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "ENV LANG=C.UTF-8",
+    "ENV PYTHONUNBUFFERED=1",
+    'CMD ["python3"]',
+)
+
 #: Every image the notebooks use, by short name.
 CATALOGUE: dict[str, ImageSpec] = {
     "python": ImageSpec(
@@ -64,19 +78,8 @@ CATALOGUE: dict[str, ImageSpec] = {
         official_mb=130,
         standin=Recipe(
             packages=("python3", "python3-pip", "python3-venv", "ca-certificates"),
-            # As the official image: `python` and `pip` on the PATH, pip usable
-            # without --break-system-packages, a UTF-8 locale.
-            script=(
-                "ln -sf /usr/bin/python3 /usr/local/bin/python\n"
-                "ln -sf /usr/bin/pip3 /usr/local/bin/pip\n"
-                "rm -f /usr/lib/python3.*/EXTERNALLY-MANAGED\n"
-            ),
-            changes=(
-                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                "ENV LANG=C.UTF-8",
-                "ENV PYTHONUNBUFFERED=1",
-                'CMD ["python3"]',
-            ),
+            script=_PYTHON_LIKE_OFFICIAL,
+            changes=_PYTHON_CHANGES,
         ),
     ),
     "registry": ImageSpec(
@@ -174,17 +177,8 @@ CATALOGUE: dict[str, ImageSpec] = {
             # Python's headers, git and curl, the usual -dev libraries (not all of them).
             packages=("python3", "python3-pip", "python3-venv", "python3-dev", "ca-certificates",
                       "build-essential", "git", "curl", "libffi-dev", "libssl-dev", "zlib1g-dev"),
-            script=(
-                "ln -sf /usr/bin/python3 /usr/local/bin/python\n"
-                "ln -sf /usr/bin/pip3 /usr/local/bin/pip\n"
-                "rm -f /usr/lib/python3.*/EXTERNALLY-MANAGED\n"
-            ),
-            changes=(
-                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                "ENV LANG=C.UTF-8",
-                "ENV PYTHONUNBUFFERED=1",
-                'CMD ["python3"]',
-            ),
+            script=_PYTHON_LIKE_OFFICIAL,
+            changes=_PYTHON_CHANGES,
         ),
     ),
 }
