@@ -75,3 +75,11 @@ def test_notebook_presents_as_a_slideshow(path):
         if cell.cell_type == "markdown" and cell.source.lstrip().startswith("## "):
             assert kind in ("slide", "subslide"), f"a section title is not a slide:\n{cell.source[:80]}"
     assert kinds.count("slide") >= 2 and "fragment" in kinds
+
+
+@pytest.mark.slow
+def test_warm_creates_a_machine_pings_it_over_tls_and_removes_it(client):
+    lines = []
+    seconds = demo.warm_machine(log=lines.append)
+    assert seconds > 0 and "answered over mutual TLS" in lines[-1]
+    assert lab.labels.managed(client, notebook="09") == [], "the pre-flight machine is gone"
