@@ -43,14 +43,15 @@ from ..labels import MANAGED, _filters
 
 ACTIONS = ("start", "stop", "restart", "remove", "logs")
 ICONS = {"start": "play", "stop": "stop", "restart": "refresh", "remove": "trash", "logs": "file-text"}
-COLUMNS = (("name", "14em"), ("state", "6em"), ("image", "16em"), ("ports", "9em"),
-           ("uptime", "12em"), ("cpu", "5em"), ("memory", "7em"))
+COLUMNS = (("name", "12em"), ("state", "5em"), ("image", "12em"), ("ports", "8em"),
+           ("uptime", "8em"), ("cpu", "4em"), ("memory", "6em"))
 STATE_COLOURS = {"running": "green", "exited": "grey", "created": "steelblue",
                  "paused": "orange", "restarting": "orange", "dead": "red"}
 
 
 def _cell(width: str, value: str = "") -> widgets.HTML:
-    return widgets.HTML(value, layout=widgets.Layout(width=width, overflow="hidden"))
+    # flex 0 0: a column keeps its width even when empty, so the rows stay aligned
+    return widgets.HTML(value, layout=widgets.Layout(width=width, flex="0 0 auto", overflow="hidden"))
 
 
 def ports_text(ports: list[dict]) -> str:
@@ -80,8 +81,9 @@ class Row(widgets.HBox):
         self.buttons = {}
         for action in ACTIONS:
             button = widgets.Button(
-                description=action, icon=ICONS[action], tooltip=f"{action} {self.name}",
-                layout=widgets.Layout(width="auto"),
+                # icons only, so a row fits a notebook's width; the tooltip says what and whom
+                description="", icon=ICONS[action], tooltip=f"{action} {self.name}",
+                layout=widgets.Layout(width="2.6em", flex="0 0 auto"),
                 button_style="danger" if action == "remove" else "",
             )
             button.add_class(f"lab-dashboard-{action}")
