@@ -306,9 +306,7 @@ def diagnose(endpoint: Endpoint | None = None) -> dict:
             version=MIN_API_VERSION, timeout=TIMEOUT, **endpoint.client_kwargs()
         )
         version = api.version(api_version=False)
-    except docker.errors.DockerException as err:
-        raise _explain_api_error(endpoint, err) from None
-    except Exception as err:  # requests' and ssl's own exceptions
+    except Exception as err:  # docker-py's, requests' and ssl's exceptions alike
         raise _explain_api_error(endpoint, err) from None
     else:
         api.close()

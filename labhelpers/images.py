@@ -232,7 +232,7 @@ def is_standin(image) -> bool:
     return bool(image.labels.get(STANDIN)) and image.labels.get(STANDIN) in image.tags
 
 
-def _pull(client, ref: str, log) -> None:
+def _pull(client, ref: str) -> None:
     from tqdm.auto import tqdm
 
     repo, _, tag = ref.rpartition(":")
@@ -310,7 +310,7 @@ def ensure_outcome(name: str, client=None, log=print) -> Outcome:
     else:
         log(f"{entry.ref}: pulling ...")
         try:
-            _pull(client, entry.ref, log)
+            _pull(client, entry.ref)
             return done("pulled")
         except (docker.errors.APIError, docker.errors.DockerException, OSError) as err:
             first = _pull_failure(err)
