@@ -4,9 +4,11 @@ Compose v2, ``docker compose``, a plugin of the docker CLI (Docker Desktop and t
 Docker Engine packages include it; Debian's ``docker-compose`` 2.x package installs it
 too), is the tool the kit uses. Compose v1, ``docker-compose`` 1.x, the original
 Python program (Debian 12 still ships 1.29), was retired in 2023: the kit uses it only
-when nothing newer runs, says so, and refuses it for an engine it cannot talk to (it
-pins API version 1.38; Docker Engine 29 and any engine started with
-``DOCKER_MIN_API_VERSION=1.44`` refuse that). Both read the same file and label what
+when nothing newer runs, and says so. It negotiates the API version (docker-py does), so
+it still reaches today's engines, but it expects fields they no longer send: on the
+containerd image store (Engine 28.5 here) re-creating a changed service fails with
+``KeyError: 'ContainerConfig'``, which :func:`run` turns into a :class:`ComposeError`
+that says what to do. Both read the same file and label what
 they create with ``com.docker.compose.project``, so docker-py can list a project's
 containers (v2 names them ``project-service-1``, v1 ``project_service_1``).
 
@@ -34,9 +36,6 @@ from .labels import name as lab_name
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
-
-#: The API version compose v1 (1.27 to 1.29) pins for files without a ``version:``.
-V1_API_VERSION = "1.38"
 
 #: What to do when the machine has no compose v2.
 INSTALL_V2 = ("install Compose v2: as root on Debian/Ubuntu `make setup` installs it (the "
@@ -75,8 +74,8 @@ class Tool:
         command = " ".join(self.argv)
         if self.retired:
             return (f"docker-compose {self.version} (`{command}`, v1: retired in 2023, no "
-                    f"fixes since; it pins API {V1_API_VERSION}, so Docker Engine 29 "
-                    "refuses it. Install Compose v2)")
+                    "fixes since, and it cannot re-create containers on the containerd "
+                    "image store. Install Compose v2)")
         return f"Docker Compose {self.version} (`{command}`, v2)"
 
 
@@ -113,7 +112,7 @@ def tool() -> Tool:
 
     The standalone ``docker-compose`` is compose v2 on current systems (Debian's 2.x
     package, Docker's standalone binary); when it is v1 the kit still uses it, and
-    :func:`run` checks that the engine accepts it.
+    ``str()`` of the tool says that it is retired.
 
     Returns:
         The :class:`Tool`; ``str(tool())`` says which and, for v1, that it is retired.
@@ -134,53 +133,21 @@ def tool() -> Tool:
     )
 
 
-def _api_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split(".") if part.isdigit())
-
-
-def check_engine(found: Tool, client=None) -> None:
-    """Raise :class:`ComposeError` when ``found`` is compose v1 and the engine refuses it.
-
-    Compose v1 pins API version 1.38 (:data:`V1_API_VERSION`); an engine whose minimum
-    API version is newer (Docker Engine 29, or any engine started with
-    ``DOCKER_MIN_API_VERSION=1.44``) answers every request with ``400 client version
-    1.38 is too old``. Compose v2 negotiates, like the docker CLI.
-
-    Args:
-        found: the tool (see :func:`tool`).
-        client: a ``docker.DockerClient`` on the engine compose will use (default: the kit's).
-
-    Raises:
-        ComposeError: v1 against an engine that refuses API 1.38; the message says to
-            install Compose v2.
-
-    >>> check_engine(Tool(("docker", "compose"), "2.40.3"))    # v2: always fine
-    """
-    if not found.retired:
-        return
-    from .engine import client as get_client
-
-    minimum = (client or get_client()).version().get("MinAPIVersion", "1.12")
-    if _api_tuple(minimum) > _api_tuple(V1_API_VERSION):
-        raise ComposeError(
-            f"Only compose v1 runs here (docker-compose {found.version}, retired in 2023). It "
-            f"pins API version {V1_API_VERSION}, and this engine accepts {minimum} and newer: "
-            "v1 cannot talk to it at all.",
-            INSTALL_V2,
+def _explain_v1(using: Tool, output: str) -> ComposeError | None:
+    """The error to raise for a known compose v1 failure on a current engine, or None."""
+    if using.retired and "KeyError: 'ContainerConfig'" in output:
+        return ComposeError(
+            f"Compose v1 (docker-compose {using.version}, retired in 2023) cannot re-create "
+            "a container on this engine: it reads the image's ContainerConfig, which the "
+            "containerd image store no longer reports.",
+            "bring the project down and up again (`lab.compose.down(...)`, then `up`); "
+            "better, " + INSTALL_V2,
         )
-
-
-def project_name(notebook: str, base: str) -> str:
-    """The compose project name of a notebook's example: ``nbNN-base``.
-
-    >>> project_name("06", "shop")
-    'nb06-shop'
-    """
-    return lab_name(notebook, base)
+    return None
 
 
 def run(file: str, project: str, *args: str, env: dict | None = None,
-        timeout: float = 300, using: Tool | None = None, client=None) -> str:
+        timeout: float = 300, using: Tool | None = None) -> str:
     """Run ``compose -f FILE -p PROJECT ARGS...``; return its output.
 
     Args:
@@ -190,21 +157,18 @@ def run(file: str, project: str, *args: str, env: dict | None = None,
         env: extra environment variables for the file's ``${VARS}``.
         timeout: seconds the command may take.
         using: the compose tool (default: :func:`tool`).
-        client: the engine's ``docker.DockerClient``, asked whether it accepts compose v1
-            (default: the kit's; v2 never asks).
 
     Returns:
         What the command printed (stdout, then stderr).
 
     Raises:
-        ComposeError: no usable compose tool (see :func:`check_engine`), or the command
-            failed; the message holds its last lines.
+        ComposeError: no compose tool, or the command failed; the message holds its last
+            lines, or, for compose v1's known failure on today's engines, what to do.
 
     >>> run("compose.yaml", "nb01-counter", "config", "--services")  # doctest: +SKIP
     'redis\\nweb\\n'
     """
     using = using or tool()
-    check_engine(using, client)
     argv = [*using.argv, "-f", os.path.abspath(file), "-p", project, *args]
     full_env = {**os.environ, **(env or {})}
     try:
@@ -216,6 +180,9 @@ def run(file: str, project: str, *args: str, env: dict | None = None,
             f"look at `{' '.join(using.argv)} -p {project} logs`, then bring it down",
         ) from None
     if done.returncode:
+        known = _explain_v1(using, done.stdout + done.stderr)
+        if known:
+            raise known
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-10:])
         raise ComposeError(
             f"`{' '.join(using.argv)} {' '.join(args)}` failed for project {project}:\n{tail}",
@@ -244,12 +211,11 @@ def up(file: str, project: str, env: dict | None = None, using: Tool | None = No
     >>> [c.name for c in up("compose.yaml", "nb01-counter")]   # doctest: +SKIP
     ['nb01-counter-redis-1', 'nb01-counter-web-1']
     """
-    run(file, project, "up", "-d", "--no-build", env=env, using=using, client=client)
+    run(file, project, "up", "-d", "--no-build", env=env, using=using)
     return ps(project, client=client)
 
 
-def down(file: str, project: str, env: dict | None = None, using: Tool | None = None,
-         client=None) -> None:
+def down(file: str, project: str, env: dict | None = None, using: Tool | None = None) -> None:
     """Stop and remove the project's containers, networks and anonymous volumes.
 
     Args:
@@ -257,15 +223,13 @@ def down(file: str, project: str, env: dict | None = None, using: Tool | None = 
         project: the project name.
         env: the same variables as for :func:`up`.
         using: the compose tool (default: :func:`tool`).
-        client: a ``docker.DockerClient`` on the same engine (default: the kit's).
 
     Raises:
         ComposeError: compose failed.
 
     >>> down("compose.yaml", "nb01-counter")         # doctest: +SKIP
     """
-    run(file, project, "down", "--volumes", "--remove-orphans", env=env, using=using,
-        client=client)
+    run(file, project, "down", "--volumes", "--remove-orphans", env=env, using=using)
 
 
 def ps(project: str, client=None) -> list:

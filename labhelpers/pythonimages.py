@@ -22,19 +22,19 @@ from __future__ import annotations
 #: (tag, base, what is in it, about MB unpacked on amd64, when to use it)
 TAGS = [
     ("python:3.13-trixie", "Debian 13, full", "Python + compilers, headers, git",
-     1120, "building packages that have no wheel (sdists with C code)"),
+     1010, "building packages that have no wheel (sdists with C code)"),
     ("python:3.13-slim-trixie", "Debian 13, minimal", "Python + pip, nothing else",
-     120, "most apps: manylinux wheels work, add apt packages as needed  ← the lab"),
+     130, "most apps: manylinux wheels work, add apt packages as needed  ← the lab"),
     ("python:3.13-alpine", "Alpine (musl libc)", "Python + pip on musl",
      45, "tiny images; only musllinux wheels, glibc wheels do not install"),
     ("python:3.13-slim-bookworm", "Debian 12, minimal", "as slim, older OS",
-     125, "an app tied to Debian 12's libraries"),
+     130, "an app tied to Debian 12's libraries"),
     ("python:3.13.9-slim-trixie", "Debian 13, minimal", "a patch release pinned",
-     120, "reproducible builds (or pin the digest: python@sha256:...)"),
+     130, "reproducible builds (or pin the digest: python@sha256:...)"),
     ("python:3.13 = 3.13-trixie", "moves with Debian releases", "an alias",
-     1120, "quick tries; the OS under it changes when Debian's does"),
+     1010, "quick tries; the OS under it changes when Debian's does"),
     ("python:3, python:latest", "moves with Python releases", "an alias",
-     1120, "never in a Dockerfile you keep: the Python version changes"),
+     1010, "never in a Dockerfile you keep: the Python version changes"),
 ]
 
 

@@ -228,10 +228,16 @@ def test_unpacked_size_is_the_classic_measure_on_both_stores(engine):
     image = engine.images.get(PY)
     unpacked = imagestore.unpacked_bytes(engine, image)
     assert unpacked > 10**6
+    listed = imagestore.listed_bytes(engine, PY)
     if imagestore.detect(engine).containerd:
-        assert image.attrs["Size"] > unpacked, "content + snapshot is more than the snapshot"
+        # docker images: content + snapshot; image inspect: the content alone
+        assert listed == image.attrs["Size"] + unpacked
     else:
-        assert image.attrs["Size"] == unpacked
+        assert listed == image.attrs["Size"] == unpacked
+    table = imagestore.size_table(engine, [PY, "h01-no-such-image:never"])
+    assert list(table.columns) == ["image", "here", "unpacked (MB)", "official (MB)"]
+    assert table.loc[0, "unpacked (MB)"] == round(unpacked / 1e6)
+    assert table.loc[1, "here"] == "missing"
 
 
 # -- compose ------------------------------------------------------------------------------
@@ -248,11 +254,6 @@ def _compose_v1():
 
 V2 = compose.probe(["docker", "compose"])
 V1 = _compose_v1()
-
-
-def _refuses_v1(engine) -> bool:
-    minimum = engine.version().get("MinAPIVersion", "1.12")
-    return compose._api_tuple(minimum) > compose._api_tuple(compose.V1_API_VERSION)
 
 
 def test_compose_tool_prefers_v2():
@@ -284,8 +285,6 @@ def test_compose_up_counts_through_redis_then_down(engine, app_image, tag, which
     using = {"v2": V2, "v1": V1}[which]
     if using is None:
         pytest.skip(f"compose {which} does not run here")
-    if using.retired and _refuses_v1(engine):
-        pytest.skip("this engine refuses compose v1 (see the next test)")
     lab.ensure("redis", client=engine, log=lambda line: None)
     project, port = f"{tag}-counter-{which}", free_port()
     file = os.path.join(APP, "docker-compose.yml")
@@ -303,26 +302,32 @@ def test_compose_up_counts_through_redis_then_down(engine, app_image, tag, which
         assert counts == [1, 2, 3]
         assert web.labels["org.labhelpers.notebook"] == "01"
     finally:
-        compose.down(file, project, env=env, using=using, client=engine)
+        compose.down(file, project, env=env, using=using)
     assert compose.ps(project, client=engine) == []
     assert engine.networks.list(filters={"label": f"{compose.PROJECT_LABEL}={project}"}) == []
 
 
-def test_compose_v1_on_an_engine_that_refuses_it_says_install_v2(engine, tag):
+def test_compose_v1_recreating_on_todays_engine_says_what_to_do(engine, app_image, tag):
+    """v1 reaches a current engine (it negotiates), but re-creating a changed service
+    needs the image's ContainerConfig, which the containerd store does not report."""
     if V1 is None:
         pytest.skip("compose v1 does not run here (set LABHELPERS_TEST_COMPOSE_V1)")
-    if not _refuses_v1(engine):
-        pytest.skip("this engine still accepts API 1.38: compose v1 works (previous test)")
-    file = os.path.join(APP, "docker-compose.yml")
-    with pytest.raises(compose.ComposeError) as err:
-        compose.up(file, f"{tag}-v1", using=V1, client=engine)
-    assert "retired" in err.value.what and "Compose v2" in err.value.todo
-    # and the refusal is real: v1 itself, asked anyway, gets the engine's 400
-    import subprocess
-
-    done = subprocess.run([*V1.argv, "-f", file, "-p", f"{tag}-v1", "ps"], capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode and "too old" in done.stdout + done.stderr
+    lab.ensure("redis", client=engine, log=lambda line: None)
+    project, file = f"{tag}-recreate-v1", os.path.join(APP, "docker-compose.yml")
+    env = {"APP_IMAGE": app_image.tag, "WEB_PORT": str(free_port())}
+    try:
+        compose.up(file, project, env=env, using=V1, client=engine)
+        changed = {**env, "WEB_PORT": str(free_port())}          # web must be re-created
+        if imagestore.detect(engine).containerd:
+            with pytest.raises(compose.ComposeError) as err:
+                compose.up(file, project, env=changed, using=V1, client=engine)
+            assert "ContainerConfig" in err.value.what and "Compose v2" in err.value.todo
+        else:
+            web = compose.up(file, project, env=changed, using=V1, client=engine)[1]
+            assert apps.host_port(web) == int(changed["WEB_PORT"])
+    finally:
+        compose.down(file, project, env=env, using=V1)
+    assert compose.ps(project, client=engine) == []
 
 
 def test_compose_failure_raises_with_its_output(tag, tmp_path):
@@ -378,3 +383,14 @@ def test_wait_healthy_follows_the_images_healthcheck(engine, app_image, tag, con
                                   name=f"{tag}-nohealth", labels=TEST_LABELS)
     containers.append(plain)
     assert apps.wait_healthy(plain) == "none"
+
+
+# -- the python image family --------------------------------------------------------------
+
+def test_python_tag_table_agrees_with_the_catalogue():
+    from labhelpers import images, pythonimages
+
+    table = pythonimages.table().set_index("tag")["about MB (unpacked)"]
+    for name in ("python", "python-full"):
+        spec = images.spec(name)
+        assert table[spec.ref] == spec.official_mb, spec.ref
