@@ -133,6 +133,22 @@ def tool() -> Tool:
     )
 
 
+def project_name(notebook: str, base: str) -> str:
+    """The compose project name of a notebook's example: ``nbNN-base``.
+
+    Args:
+        notebook: two digits.
+        base: the example's name.
+
+    Returns:
+        The project name; compose prefixes its containers and networks with it.
+
+    >>> project_name("06", "shop")
+    'nb06-shop'
+    """
+    return lab_name(notebook, base)
+
+
 def _explain_v1(using: Tool, output: str) -> ComposeError | None:
     """The error to raise for a known compose v1 failure on a current engine, or None."""
     if using.retired and "KeyError: 'ContainerConfig'" in output:

@@ -394,3 +394,7 @@ def test_python_tag_table_agrees_with_the_catalogue():
     for name in ("python", "python-full"):
         spec = images.spec(name)
         assert table[spec.ref] == spec.official_mb, spec.ref
+
+
+def test_compose_project_names_are_the_notebooks():
+    assert compose.project_name("01", "counter") == "nb01-counter"
