@@ -369,6 +369,51 @@ def prepare(client=None, log=print) -> list[Outcome]:
     return outcomes
 
 
+def store(client=None) -> str:
+    """How the engine keeps images: ``"containerd"`` or ``"classic"``.
+
+    Docker 29 and Docker Desktop keep images in containerd's content store and
+    unpack them into snapshots (``docker info`` shows the driver
+    ``io.containerd.snapshotter.v1``); older engines keep unpacked layers in a
+    graph driver (``overlay2``). An image's size means something else on each.
+
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+
+    >>> store()                                      # doctest: +SKIP
+    'classic'
+
+    Introduced in ``00-start-here``.
+    """
+    from .engine import client as get_client
+
+    info = (client or get_client()).info()
+    status = dict(tuple(pair) for pair in info.get("DriverStatus") or [] if len(pair) == 2)
+    return "containerd" if "snapshotter" in status.get("driver-type", "") else "classic"
+
+
+#: What an image's size counts, by image store.
+SIZE_MEANING = {
+    "classic": "the unpacked layers",
+    "containerd": "the compressed content plus the unpacked snapshot",
+}
+
+
+def size_note(client=None) -> str:
+    """One line saying what the ``size (MB)`` of :func:`table` counts on this engine.
+
+    The official column is always the registry's uncompressed image size, so on the
+    containerd store a stand-in looks larger than it is.
+
+    >>> size_note()                                  # doctest: +SKIP
+    'size (MB) on this engine (classic image store): the unpacked layers'
+
+    Introduced in ``00-start-here``.
+    """
+    kind = store(client)
+    return f"size (MB) on this engine ({kind} image store): {SIZE_MEANING[kind]}"
+
+
 def table(client=None):
     """The catalogue as a pandas DataFrame: what each image is for and how it is here.
 
