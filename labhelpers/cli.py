@@ -33,8 +33,9 @@ def _prepare(args) -> int:
     from . import images
 
     start = time.monotonic()
-    images.prepare()
-    print(f"prepared {len(images.CATALOGUE)} images in {time.monotonic() - start:.1f} s")
+    done = images.prepare(notebook=args.notebook)
+    scope = f" for notebook {args.notebook}" if args.notebook else ""
+    print(f"prepared {len(done)} image{'s' * (len(done) != 1)}{scope} in {time.monotonic() - start:.1f} s")
     if args.demo:
         from . import demo
 
@@ -117,6 +118,7 @@ def parser() -> argparse.ArgumentParser:
     prep.add_argument("--demo", action="store_true",
                       help="speaker's pre-flight: also warm caches and dry-run every notebook, "
                            "printing each one's worst cell time")
+    prep.add_argument("--notebook", metavar="NN", help="only the images this notebook needs")
     prep.set_defaults(run=_prepare)
     clean = sub.add_parser("clean", help="remove what the lab created, and nothing else")
     clean.add_argument("--notebook", metavar="NN", help="only this notebook's objects (two digits)")
