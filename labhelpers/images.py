@@ -369,7 +369,7 @@ def for_notebook(notebook: str | None = None) -> list[ImageSpec]:
 
 
 def prepare(client=None, log=print, notebook: str | None = None,
-            workers: int | None = None) -> list[Outcome]:
+            workers: int | None = None, progress=None) -> list[Outcome]:
     """Ensure the images of the catalogue (or of one notebook); print what was done for each.
 
     Images that are missing are made present side by side, at most ``workers`` at a
@@ -382,6 +382,8 @@ def prepare(client=None, log=print, notebook: str | None = None,
         log: called with progress lines (default: ``print``).
         notebook: only the images this notebook needs (``"03"``).
         workers: how many images to make present at once.
+        progress: called as ``progress(ref, state)`` with ``"working"``, then
+            ``"ready"`` or ``"failed"``, for each image (:mod:`labhelpers.warmup`).
 
     Returns:
         One :class:`Outcome` per image, in the catalogue's order.
@@ -404,7 +406,16 @@ def prepare(client=None, log=print, notebook: str | None = None,
         def tagged(line: str) -> None:
             log(f"{entry.ref}: {line.strip()}" if line.startswith(" ") else line)
 
-        outcome = ensure_outcome(entry.ref, client, tagged, build=build)
+        if progress:
+            progress(entry.ref, "working")
+        try:
+            outcome = ensure_outcome(entry.ref, client, tagged, build=build)
+        except ImageError:
+            if progress and (build or entry.standin is None):
+                progress(entry.ref, "failed")
+            raise
+        if progress:
+            progress(entry.ref, "ready")
         log(str(outcome))
         return outcome
 
