@@ -48,6 +48,7 @@ from .errors import (
     EngineUnreachable,
 )
 from .rawapi.versions import negotiate
+from .rawapi.versions import parse as parse_version
 
 #: The oldest Engine API the kit supports: Docker 19.03 (2019).
 MIN_API_VERSION = "1.40"
@@ -277,10 +278,6 @@ def _explain_api_error(endpoint: Endpoint, err: Exception) -> EngineError:
     )
 
 
-def _version_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split(".") if part.isdigit())
-
-
 def diagnose(endpoint: Endpoint | None = None) -> dict:
     """Contact the engine once and explain any failure.
 
@@ -318,7 +315,7 @@ def diagnose(endpoint: Endpoint | None = None) -> dict:
     else:
         api.close()
     server_api = version.get("ApiVersion", "0")
-    if _version_tuple(server_api) < _version_tuple(MIN_API_VERSION):
+    if parse_version(server_api) < parse_version(MIN_API_VERSION):
         raise EngineTooOld(
             f"The engine at {endpoint.url} is Docker {version.get('Version', '?')} "
             f"(API {server_api}); the lab needs API {MIN_API_VERSION} (Docker 19.03) or newer.",
