@@ -94,7 +94,7 @@ def test_docker_py_7_0_on_engine_29_defaults_gets_one_lab_error(clean_env, monke
         lab.client()
     assert "docker-py" in err.value.what and "`pip install -U docker`" in err.value.todo
     report = lab.doctor(strict=False)  # the first cell of every notebook shows the same message
-    assert isinstance(report.error, EngineRefusesClient)
+    assert isinstance(report.error, EngineRefusesClient) and "refuses" in report["engine"]
 
 
 def test_latency_and_explorer_negotiate(sock):
