@@ -105,3 +105,9 @@ def test_latency_and_explorer_negotiate(sock):
     explorer.send_button.click()
     assert explorer.last.status == 200
     assert json.loads(explorer.last.body)["ApiVersion"] == engine_range(sock)[1]
+
+
+def test_negotiating_with_no_engine_is_a_lab_error(tmp_path):
+    with pytest.raises(lab.errors.LabError) as err:
+        RawClient(str(tmp_path / "none.sock")).get("/version")
+    assert "doctor" in err.value.todo

@@ -27,7 +27,7 @@ import http.client
 import json
 import socket
 
-from ..errors import EngineRefusesClient
+from ..errors import EngineRefusesClient, LabError
 
 
 def parse(version: str) -> tuple[int, ...]:
@@ -100,11 +100,16 @@ def _ask(socket_path: str, method: str, target: str, timeout: float) -> http.cli
     conn = http.client.HTTPConnection("localhost", timeout=timeout)
     conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     conn.sock.settimeout(timeout)
-    conn.sock.connect(socket_path)
-    conn.request(method, target)
-    resp = conn.getresponse()
-    resp.data = resp.read()
-    conn.close()
+    try:
+        conn.sock.connect(socket_path)
+        conn.request(method, target)
+        resp = conn.getresponse()
+        resp.data = resp.read()
+    except (FileNotFoundError, ConnectionRefusedError, PermissionError) as err:
+        raise LabError(f"Cannot open the engine's socket {socket_path}: {err}.",
+                       "run `python -m labhelpers doctor` for the diagnosis") from err
+    finally:
+        conn.close()
     return resp
 
 
@@ -122,6 +127,7 @@ def negotiated(socket_path: str, client: str | None = None, timeout: float = 30)
 
     Raises:
         EngineRefusesClient: the engine's oldest version is newer than the client's newest.
+        LabError: the socket cannot be reached.
 
     >>> negotiated("/var/run/docker.sock")           # doctest: +SKIP
     '1.41'
