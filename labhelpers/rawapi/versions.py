@@ -129,8 +129,11 @@ def negotiated(socket_path: str, client: str | None = None, timeout: float = 30)
         EngineRefusesClient: the engine's oldest version is newer than the client's newest.
         LabError: the socket cannot be reached.
 
+    On Engine 20.10 (API 1.12 to 1.41) this is 1.41; on Engine 28.5 (1.44 to
+    1.51) with docker-py 7.2 (up to 1.45), 1.45:
+
     >>> negotiated("/var/run/docker.sock")           # doctest: +SKIP
-    '1.41'
+    '1.45'
     """
     client = client or client_newest()
     engine = _ask(socket_path, "HEAD", "/_ping", timeout).getheader("Api-Version") or client
