@@ -32,7 +32,7 @@ def sock(request):
     if not os.path.exists(path):
         if request.param == "machine" and os.environ.get("LABHELPERS_REQUIRE_ENGINE") == "1":
             pytest.fail(f"no engine at {path}")
-        pytest.skip(f"no engine at {path} (the current engine: `make current-engine`)")
+        pytest.skip(f"no engine at {path} (the current engine is not running)")
     return path
 
 
@@ -81,7 +81,7 @@ def test_kit_client_negotiates_and_diagnose_is_unversioned(sock, clean_env, monk
 def test_docker_py_7_0_on_engine_29_defaults_gets_one_lab_error(clean_env, monkeypatch):
     """For real: the current engine (oldest 1.44) and a docker-py that speaks 1.41 (docker 7.0)."""
     if not os.path.exists(CURRENT):
-        pytest.skip(f"no engine at {CURRENT} (the current engine: `make current-engine`)")
+        pytest.skip(f"no engine at {CURRENT} (the current engine is not running)")
     oldest, _ = engine_range(CURRENT)
     if versions.parse(oldest) <= (1, 41):
         pytest.skip(f"the current engine serves API {oldest}: not started with Docker 29's minimum")
