@@ -29,10 +29,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: ``docker info``'s DriverStatus ``driver-type`` on the containerd image store.
-CONTAINERD_SNAPSHOTTER = "io.containerd.snapshotter.v1"
-
-
 @dataclass(frozen=True)
 class ImageStore:
     """The engine's image store.
@@ -81,30 +77,11 @@ class ImageStore:
                 "give the unpacked layers")
 
 
-def from_info(info: dict) -> ImageStore:
-    """The store an engine's ``docker info`` (``client.info()``) describes.
-
-    Args:
-        info: the engine's info, as ``client.info()`` returns it.
-
-    Returns:
-        The :class:`ImageStore`.
-
-    >>> from_info({"Driver": "overlayfs",
-    ...            "DriverStatus": [["driver-type", "io.containerd.snapshotter.v1"]]}).kind
-    'containerd'
-    >>> from_info({"Driver": "overlay2", "DriverStatus": [["Backing Filesystem", "extfs"]]}).kind
-    'classic'
-    """
-    status = dict(tuple(pair[:2]) for pair in info.get("DriverStatus") or [] if len(pair) >= 2)
-    driver = info.get("Driver") or "unknown"
-    if status.get("driver-type") == CONTAINERD_SNAPSHOTTER:
-        return ImageStore("containerd", driver)
-    return ImageStore("classic", driver)
-
-
 def detect(client=None) -> ImageStore:
-    """The engine's image store, asked from the engine.
+    """The engine's image store, asked from the engine (``docker info``).
+
+    The kind is :func:`labhelpers.images.store`'s (the one place the kit reads it);
+    this adds the snapshotter or graph driver.
 
     Args:
         client: a ``docker.DockerClient`` (default: the kit's).
@@ -113,13 +90,15 @@ def detect(client=None) -> ImageStore:
         The :class:`ImageStore`.
 
     >>> print(detect())                              # doctest: +SKIP
-    classic image store (overlay2): an image's size is its unpacked layers
+    classic image store (overlay2): docker images and image inspect both give the unpacked layers
     """
+    from .images import store
+
     if client is None:
         from .engine import client as get_client
 
         client = get_client()
-    return from_info(client.info())
+    return ImageStore(store(client), client.info().get("Driver") or "unknown")
 
 
 def unpacked_bytes(client, image) -> int:

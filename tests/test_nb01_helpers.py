@@ -218,7 +218,7 @@ def test_image_store_is_read_from_the_engine(engine):
     store = imagestore.detect(engine)
     info = engine.info()
     assert store.driver == info["Driver"]
-    containerd = ["driver-type", imagestore.CONTAINERD_SNAPSHOTTER] in info["DriverStatus"]
+    containerd = ["driver-type", "io.containerd.snapshotter.v1"] in info["DriverStatus"]
     assert store.containerd == containerd
     assert store.size_means == ("content + unpacked snapshot" if containerd else "unpacked layers")
 
