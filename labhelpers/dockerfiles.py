@@ -24,28 +24,41 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .builds import BuildError, _data, project_dir, scaffold  # noqa: F401 (doctests)
+from .builds import BuildError, _data, from_catalogue, project_dir, scaffold  # noqa: F401 (doctests)
 from .labels import labels_for, name as lab_name
 
 #: The four ways of writing the same app's Dockerfile that notebook 06 measures.
 VARIANTS = ("naive", "deps-first", "multi-stage", "non-root")
+#: Variants only BuildKit builds (``RUN --mount``): the legacy builder refuses them.
+BUILDKIT_VARIANTS = ("cache-mount",)
 #: The app's source file that a "one-line code change" edits.
 CODE_FILE = "app.py"
 
 
 def variant(name: str) -> str:
-    """The text of one of the :data:`VARIANTS` Dockerfiles.
+    """The text of one of the :data:`VARIANTS` (or :data:`BUILDKIT_VARIANTS`) Dockerfiles.
 
-    >>> variant("naive").splitlines()[1]
-    'FROM python:3.11-bookworm'
+    Their base images are the catalogue's (:func:`labhelpers.builds.from_catalogue`).
+
+    >>> from labhelpers.images import spec
+    >>> variant("naive").splitlines()[1] == f"FROM {spec('python-full').ref}"
+    True
     """
-    if name not in VARIANTS:
-        raise BuildError(f"{name!r} is not a Dockerfile variant.", f"use one of {', '.join(VARIANTS)}")
-    return _data("dockerfiles", f"{name}.Dockerfile").read_text()
+    if name not in VARIANTS + BUILDKIT_VARIANTS:
+        raise BuildError(f"{name!r} is not a Dockerfile variant.",
+                         f"use one of {', '.join(VARIANTS + BUILDKIT_VARIANTS)}")
+    return from_catalogue(_data("dockerfiles", f"{name}.Dockerfile").read_text())
 
 
-def add_variants(project) -> dict[str, Path]:
-    """Write the variants into the project's build context as ``app/Dockerfile.NAME``.
+def add_variants(project, names=VARIANTS) -> dict[str, Path]:
+    """Write variants into the project's build context as ``app/Dockerfile.NAME``.
+
+    Args:
+        project: the project folder (see :func:`labhelpers.builds.scaffold`).
+        names: which variants (default: the four of :data:`VARIANTS`).
+
+    Returns:
+        Each variant's name and the path of its Dockerfile.
 
     >>> import tempfile
     >>> p = scaffold(tempfile.mkdtemp() + "/demo", log=None)
@@ -53,7 +66,7 @@ def add_variants(project) -> dict[str, Path]:
     ['deps-first', 'multi-stage', 'naive', 'non-root']
     """
     out = {}
-    for name in VARIANTS:
+    for name in names:
         target = Path(project) / "app" / f"Dockerfile.{name}"
         if not target.exists() or target.read_text() != variant(name):
             target.write_text(variant(name))
@@ -255,6 +268,255 @@ def compare(project, notebook: str = "06", tag_base: str | None = None, client=N
         ensure(base, client=client, log=log or (lambda line: None))
     rows = [measure(project, v, notebook, tag_base, client, log).row() for v in VARIANTS]
     return pd.DataFrame(rows).set_index("variant")
+
+
+# ---------------------------------------------------------------- image stores
+
+
+@dataclass(frozen=True)
+class ImageStore:
+    """Where the engine keeps images, and so what an image's ``Size`` means there.
+
+    Attributes:
+        name: ``"containerd"`` (the containerd image store: the default of new installs
+            since Engine 29 and of Docker Desktop) or ``"classic"`` (the engine's own
+            graph drivers, like ``overlay2``).
+        driver: the engine's ``Driver`` (``overlayfs`` is a containerd snapshotter).
+    """
+
+    name: str
+    driver: str
+
+    @property
+    def size_means(self) -> str:
+        """What ``image.attrs["Size"]`` (and ``docker image ls``) counts on this store."""
+        if self.name == "containerd":
+            return "content plus unpacked snapshot (the compressed layers and their unpacked copy)"
+        return "the unpacked layers"
+
+    def __str__(self) -> str:
+        return f"sizes on the {self.name} image store ({self.driver}): {self.size_means}"
+
+
+def image_store(client=None) -> ImageStore:
+    """Which image store the engine uses, read from ``docker info``.
+
+    The containerd image store shows in ``DriverStatus`` as ``driver-type:
+    io.containerd.snapshotter.v1``; anything else is the classic store.
+
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+
+    Returns:
+        An :class:`ImageStore`; ``str()`` of it says what sizes measure there.
+
+    >>> str(image_store())                                   # doctest: +SKIP
+    'sizes on the classic image store (overlay2): the unpacked layers'
+    """
+    from .engine import client as get_client
+
+    info = (client or get_client()).info()
+    status = {row[0]: row[1] for row in info.get("DriverStatus") or [] if len(row) == 2}
+    containerd = status.get("driver-type", "").startswith("io.containerd.snapshotter")
+    return ImageStore("containerd" if containerd else "classic", info.get("Driver", "?"))
+
+
+# ---------------------------------------------------------------- BuildKit
+
+#: A BuildKit step's first line in ``--progress=plain``: ``#6 [stage-0 2/5] WORKDIR /srv``.
+_VERTEX = re.compile(r"^#(\d+) \[([^\]]*\d+/\d+)\] (.*)$")
+_VERTEX_END = re.compile(r"^#(\d+) (CACHED|DONE\b|ERROR\b)")
+
+#: The builders compared by :func:`compare_builders`, as the notebook names them.
+LEGACY = "legacy (docker-py)"
+BUILDKIT = "BuildKit (buildx)"
+
+
+def whales(client=None):
+    """A python-on-whales ``DockerClient`` for the kit's engine (it runs the ``docker`` CLI).
+
+    >>> whales().buildx.version()["version"]              # doctest: +SKIP
+    """
+    from python_on_whales import DockerClient
+
+    from .engine import find_endpoint
+
+    base = getattr(getattr(client, "api", None), "base_url", "")
+    host = base if base.startswith(("tcp://", "ssh://")) else find_endpoint().url
+    return DockerClient(host=host)
+
+
+def _buildx_missing(text: str) -> bool:
+    return "buildx" in text and ("not a docker command" in text or "unknown command" in text)
+
+
+def buildkit(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06",
+             nocache: bool = False, client=None, log=print) -> Build:
+    """Build with **BuildKit** from Python: python-on-whales' ``docker.buildx.build``.
+
+    docker-py has no BuildKit: its ``build`` is the engine's legacy builder
+    (deprecated since Engine 23, still served by Engine 28). python-on-whales drives
+    the ``docker buildx`` CLI plugin with the ``docker`` driver, which builds inside
+    the engine and leaves the image in its image store (no registry, no builder
+    container). Its progress arrives as BuildKit's plain lines; one line per step is
+    shown (``cached`` or ``ran``), like :func:`build`.
+
+    Args:
+        context: the build context folder.
+        tag: the image's name and tag.
+        dockerfile: the Dockerfile's name in the context.
+        notebook: whose labels the image gets.
+        nocache: build without the build cache (``--no-cache``).
+        client: a ``docker.DockerClient`` for the same engine (default: the kit's).
+        log: called with one line per step (None: silent).
+
+    Returns:
+        A :class:`Build` (the same record as the legacy builder's).
+
+    Raises:
+        BuildError: the build failed, or the ``docker`` CLI or its buildx plugin is missing.
+
+    >>> buildkit(project_dir() / "app", "nb06-bk:try").rerun      # doctest: +SKIP
+    ['COPY app.py ./']
+    """
+    from python_on_whales.exceptions import DockerException
+
+    from .engine import client as get_client
+
+    import docker.errors
+
+    client = client or get_client()
+    try:
+        previous = client.images.get(tag).id
+    except docker.errors.ImageNotFound:
+        previous = None
+    say = log or (lambda line: None)
+    steps: dict[str, list] = {}  # vertex number -> [instruction, cached]
+    tail: list[str] = []
+    shown: set[str] = set()
+    start = time.monotonic()
+    try:
+        lines = whales(client).buildx.build(
+            str(context), file=str(Path(context) / dockerfile), tags=[tag], load=True,
+            cache=not nocache, labels=labels_for(notebook), progress="plain", stream_logs=True)
+        for raw in lines:
+            line = raw.rstrip()
+            tail = (tail + [line])[-12:]
+            started, ended = _VERTEX.match(line), _VERTEX_END.match(line)
+            if started and started.group(1) not in steps:
+                instruction = started.group(3).strip()
+                steps[started.group(1)] = [instruction, instruction.upper().startswith("FROM ")]
+            elif ended and ended.group(1) in steps and ended.group(1) not in shown:
+                shown.add(ended.group(1))  # a step may end twice (FROM: resolve, then done)
+                step = steps[ended.group(1)]
+                step[1] = step[1] or ended.group(2) == "CACHED"
+                say(f"  {'cached' if step[1] else 'ran   '} {step[0][:90]}")
+    except DockerException as err:
+        text = f"{err.stderr or ''}\n{err.stdout or ''}\n" + "\n".join(tail)
+        if _buildx_missing(text):
+            raise BuildError("The docker CLI here has no buildx plugin, so no BuildKit build.",
+                             "install it: `apt-get install docker-buildx` (Debian/Ubuntu) or "
+                             "Docker Desktop; `docker buildx version` then answers") from None
+        last = [t for t in text.splitlines() if t.strip()][-6:]
+        raise BuildError(f"building {tag} with BuildKit failed:\n" + "\n".join(last),
+                         "read the failing step's message; fix the Dockerfile and build again") from None
+    except FileNotFoundError:
+        raise BuildError("No docker CLI is installed here, and python-on-whales runs it.",
+                         "install the docker CLI and its buildx plugin "
+                         "(Debian: `apt-get install docker-cli docker-buildx`)") from None
+    seconds = time.monotonic() - start
+    image_id = client.images.get(tag).id
+    _drop_replaced(client, previous, image_id)
+    return Build(tag, image_id, seconds, [tuple(step) for step in steps.values()])
+
+
+def touch_requirements(project) -> str:
+    """Change the app's ``requirements.txt`` by one comment line; returns the old text.
+
+    The dependencies stay the same, but every step from its ``COPY`` on runs again:
+    what a real dependency change costs, without needing new wheels.
+
+    >>> import tempfile
+    >>> p = scaffold(tempfile.mkdtemp() + "/demo", log=None)
+    >>> old = touch_requirements(p)
+    >>> (p / "app" / "requirements.txt").read_text().startswith(old)
+    True
+    """
+    path = Path(project) / "app" / "requirements.txt"
+    old = path.read_text()
+    path.write_text(old + f"# changed at {time.time():.6f}\n")
+    return old
+
+
+def _pip_ran(result: Build) -> bool:
+    return any(step.startswith("RUN") and "pip install" in step for step in result.rerun)
+
+
+def measure_builder(project, builder: str, name: str, notebook: str = "06",
+                    tag_base: str | None = None, client=None, log=print) -> dict:
+    """One builder on one variant: a cold build, a one-line code change, a dependency change.
+
+    Args:
+        project: the project folder.
+        builder: :data:`LEGACY` (docker-py's ``build``) or :data:`BUILDKIT`
+            (python-on-whales' ``buildx.build``).
+        name: a variant of :data:`VARIANTS` or :data:`BUILDKIT_VARIANTS`.
+        notebook, tag_base, client, log: as for :func:`measure`.
+
+    Returns:
+        One row: builder, Dockerfile, the three times (s), whether each rebuild re-ran
+        ``pip install``, and the image's size (MB; see :func:`image_store`).
+
+    >>> measure_builder(project_dir(), BUILDKIT, "cache-mount")   # doctest: +SKIP
+    """
+    from .engine import client as get_client
+
+    client = client or get_client()
+    project = Path(project)
+    add_variants(project, (name,))
+    run = build if builder == LEGACY else buildkit
+    context, dockerfile = project / "app", f"Dockerfile.{name}"
+    tag = f"{tag_base or lab_name(notebook, 'builders')}:{'bk' if builder == BUILDKIT else 'legacy'}-{name}"
+    say = log or (lambda line: None)
+
+    def once(**kwargs) -> Build:
+        return run(context, tag, dockerfile, notebook, client=client, log=None, **kwargs)
+
+    cold = once(nocache=True)
+    results = {}
+    for change, touch, path in (("code", touch_code, CODE_FILE), ("deps", touch_requirements, "requirements.txt")):
+        old = touch(project)
+        try:
+            results[change] = once()
+        finally:
+            (project / "app" / path).write_text(old)
+    once()  # back to the unchanged sources: the cache holds them for the next run
+    say(f"{builder}, {name}: cold {cold.seconds:.1f} s | code change "
+        f"{results['code'].seconds:.1f} s | dependency change {results['deps'].seconds:.1f} s")
+    return {"builder": builder, "Dockerfile": name, "cold (s)": round(cold.seconds, 1),
+            "code change (s)": round(results["code"].seconds, 1),
+            "pip re-ran on code change": _pip_ran(results["code"]),
+            "dependency change (s)": round(results["deps"].seconds, 1),
+            "size (MB)": round(client.images.get(tag).attrs["Size"] / 1e6)}
+
+
+def compare_builders(project, notebook: str = "06", tag_base: str | None = None, client=None,
+                     log=print):
+    """docker-py's legacy builder beside BuildKit, measured; a pandas DataFrame.
+
+    Rows: ``deps-first`` with each builder, then ``cache-mount`` (BuildKit only:
+    ``RUN --mount`` bind-mounts the wheels and keeps pip's cache between builds).
+
+    >>> compare_builders(project_dir())                       # doctest: +SKIP
+    """
+    import pandas as pd
+
+    from .images import ensure
+
+    ensure("python-full", client=client, log=log or (lambda line: None))
+    runs = ((LEGACY, "deps-first"), (BUILDKIT, "deps-first"), (BUILDKIT, "cache-mount"))
+    rows = [measure_builder(project, b, v, notebook, tag_base, client, log) for b, v in runs]
+    return pd.DataFrame(rows).set_index(["builder", "Dockerfile"])
 
 
 def lint(dockerfile) -> list[dict]:

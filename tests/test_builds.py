@@ -9,6 +9,7 @@ import pytest
 import labhelpers as lab
 from labhelpers import builds, dockerfiles
 from labhelpers.checks import nb06
+from labhelpers.images import spec
 
 
 @pytest.fixture
@@ -125,9 +126,12 @@ def test_fast_rebuild_checker_fails_then_passes(client, python_image, project, b
     try:
         naive = nb06.fast_rebuild(project, tag=tag, client=client)
         assert not naive and any("RUN" in hint for hint in naive.missing)
+        (project / "app" / "Dockerfile").write_text(f"FROM {spec('python').ref}\nCOPY app.py ./\n")
+        lazy = nb06.fast_rebuild(project, tag=tag, client=client)  # fast, but installs nothing
+        assert not lazy and "pip install" in lazy.missing[0]
         dockerfile = project / "app" / "Dockerfile"
         dockerfile.write_text(dockerfiles.variant("deps-first").replace(
-            "python:3.11-bookworm", "python:3.11-slim-bookworm"))
+            spec("python-full").ref, spec("python").ref))
         fixed = nb06.fast_rebuild(project, tag=tag, client=client)
         assert fixed, fixed.missing
         assert _dangling(client) <= before, "the images the rebuilds replaced are removed"
