@@ -154,7 +154,8 @@ def wheelhouse(project, client=None, log=print) -> list[str]:
     Containers here cannot reach the package index (and at a conference, should not
     have to): images install from this folder with ``--no-index``. The wheels come
     from the kit's one wheelhouse (:func:`labhelpers.wheelhouse.build`, cached per
-    requirements and platform): for the images' CPython and the **engine's**
+    requirements and platform): for the images' CPython (the catalogue's ``python``
+    tag says which) and the **engine's**
     architecture (``client.version()["Arch"]``, mapped to a manylinux tag), not this
     machine's: on a Mac with Apple silicon or on Windows, ``platform.machine()`` names
     no Linux platform, and the engine may run another architecture than its client.
@@ -175,12 +176,15 @@ def wheelhouse(project, client=None, log=print) -> list[str]:
     """
     from . import wheelhouse as wh
     from .engine import client as get_client
+    from .images import spec
 
     client = client or get_client()
     app = Path(project) / "app"
+    tag = spec("python").ref.partition(":")[2]  # "3.13-slim-trixie": the images' Python
+    python = ".".join(tag.split("-")[0].split(".")[:2]) or wh.PYTHON_VERSION
     try:
         house = wh.build(str(app / "requirements.txt"), arch=client.version().get("Arch", "x86_64"),
-                         log=lambda line: None)
+                         python=python, log=lambda line: None)
     except wh.WheelhouseError as err:
         raise BuildError(err.what, err.todo) from None
     wheels = app / "wheels"

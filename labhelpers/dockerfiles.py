@@ -149,18 +149,40 @@ def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06
     return Build(tag, image_id, seconds, steps)
 
 
+def _chain(client, image_id: str) -> list[str]:
+    """An image's id and its ancestors' (the builder's intermediate images), top first."""
+    return [h["Id"] for h in client.api.history(image_id) if h.get("Id", "<missing>") != "<missing>"]
+
+
 def _drop_replaced(client, old_id: str | None, new_id: str) -> None:
     """Remove the image a build took the tag from, now untagged: no dangling image is left.
 
-    Its untagged parent layers go too, unless the new image still uses them.
+    Its untagged parents (the legacy builder's intermediate images) go too, down to
+    the first one the new image still stands on, and no further. The engine's own
+    pruning (``docker rmi`` without ``--no-prune``) is not used: on the containerd
+    image store (Engine 28) it also deletes a parent that the new image's chain still
+    uses, and the legacy builder then finds no cache at all for the next build (every
+    step re-runs, ``WORKDIR`` included). The classic store keeps such a parent.
     """
     import docker.errors
 
-    if old_id and old_id != new_id:
+    if not old_id or old_id == new_id:
+        return
+    try:
+        keep = set(_chain(client, new_id))
+        old_chain = _chain(client, old_id)
+    except docker.errors.APIError:
+        return
+    for image_id in old_chain:
+        if image_id in keep:
+            break  # from here down, the new image's chain: its cache
         try:
-            client.images.remove(old_id)
+            tags = client.api.inspect_image(image_id).get("RepoTags") or []
+            if tags:
+                break  # someone's image: not ours to drop
+            client.api.remove_image(image_id, noprune=True)
         except docker.errors.APIError:
-            pass  # still tagged elsewhere or used by a container: not ours to drop
+            break  # used by a container, or a parent of another image: leave the rest
 
 
 def touch_code(project, line: str | None = None) -> str:
@@ -268,57 +290,6 @@ def compare(project, notebook: str = "06", tag_base: str | None = None, client=N
         ensure(base, client=client, log=log or (lambda line: None))
     rows = [measure(project, v, notebook, tag_base, client, log).row() for v in VARIANTS]
     return pd.DataFrame(rows).set_index("variant")
-
-
-# ---------------------------------------------------------------- image stores
-
-
-@dataclass(frozen=True)
-class ImageStore:
-    """Where the engine keeps images, and so what an image's ``Size`` means there.
-
-    Attributes:
-        name: ``"containerd"`` (the containerd image store: the default of new installs
-            since Engine 29 and of Docker Desktop) or ``"classic"`` (the engine's own
-            graph drivers, like ``overlay2``).
-        driver: the engine's ``Driver`` (``overlayfs`` is a containerd snapshotter).
-    """
-
-    name: str
-    driver: str
-
-    @property
-    def size_means(self) -> str:
-        """What ``image.attrs["Size"]`` (and ``docker image ls``) counts on this store."""
-        if self.name == "containerd":
-            return "content plus unpacked snapshot (the compressed layers and their unpacked copy)"
-        return "the unpacked layers"
-
-    def __str__(self) -> str:
-        return f"sizes on the {self.name} image store ({self.driver}): {self.size_means}"
-
-
-def image_store(client=None) -> ImageStore:
-    """Which image store the engine uses, read from ``docker info``.
-
-    The containerd image store shows in ``DriverStatus`` as ``driver-type:
-    io.containerd.snapshotter.v1``; anything else is the classic store.
-
-    Args:
-        client: a ``docker.DockerClient`` (default: the kit's).
-
-    Returns:
-        An :class:`ImageStore`; ``str()`` of it says what sizes measure there.
-
-    >>> str(image_store())                                   # doctest: +SKIP
-    'sizes on the classic image store (overlay2): the unpacked layers'
-    """
-    from .engine import client as get_client
-
-    info = (client or get_client()).info()
-    status = {row[0]: row[1] for row in info.get("DriverStatus") or [] if len(row) == 2}
-    containerd = status.get("driver-type", "").startswith("io.containerd.snapshotter")
-    return ImageStore("containerd" if containerd else "classic", info.get("Driver", "?"))
 
 
 # ---------------------------------------------------------------- BuildKit
@@ -466,7 +437,7 @@ def measure_builder(project, builder: str, name: str, notebook: str = "06",
     Returns:
         One row: builder, Dockerfile, the three times (s), whether the rebuild after the
         code change took ``pip install`` from the cache, and the image's size (MB; what
-        that counts depends on the image store, see :func:`image_store`).
+        that counts depends on the image store: :func:`labhelpers.images.size_note`).
 
     >>> measure_builder(project_dir(), BUILDKIT, "cache-mount")   # doctest: +SKIP
     """
