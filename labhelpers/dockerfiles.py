@@ -362,7 +362,8 @@ def buildkit(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = 
     except docker.errors.ImageNotFound:
         previous = None
     say = log or (lambda line: None)
-    steps: dict[str, list] = {}  # vertex number -> [instruction, cached]
+    steps: dict[str, list] = {}  # vertex number -> [stage, step number, instruction, cached]
+    stages: list[str] = []  # in the order BuildKit first shows them
     tail: list[str] = []
     shown: set[str] = set()
     start = time.monotonic()
@@ -375,13 +376,17 @@ def buildkit(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = 
             tail = (tail + [line])[-12:]
             started, ended = _VERTEX.match(line), _VERTEX_END.match(line)
             if started and started.group(1) not in steps:
-                instruction = started.group(3).strip()
-                steps[started.group(1)] = [instruction, instruction.upper().startswith("FROM ")]
+                # FROM shows the base's digest on the containerd store: the name is enough
+                instruction = re.sub(r"@sha256:[0-9a-f]+", "", started.group(3).strip())
+                stage, _, number = started.group(2).rpartition(" ")  # "stage-0 2/5", "2/5"
+                stages += [stage] if stage not in stages else []
+                steps[started.group(1)] = [stage, int(number.split("/")[0]), instruction,
+                                           instruction.upper().startswith("FROM ")]
             elif ended and ended.group(1) in steps and ended.group(1) not in shown:
                 shown.add(ended.group(1))  # a step may end twice (FROM: resolve, then done)
                 step = steps[ended.group(1)]
-                step[1] = step[1] or ended.group(2) == "CACHED"
-                say(f"  {'cached' if step[1] else 'ran   '} {step[0][:90]}")
+                step[3] = step[3] or ended.group(2) == "CACHED"
+                say(f"  {'cached' if step[3] else 'ran   '} {step[2][:90]}")
     except DockerException as err:
         text = f"{err.stderr or ''}\n{err.stdout or ''}\n" + "\n".join(tail)
         if _buildx_missing(text):
@@ -398,7 +403,9 @@ def buildkit(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = 
     seconds = time.monotonic() - start
     image_id = client.images.get(tag).id
     _drop_replaced(client, previous, image_id)
-    return Build(tag, image_id, seconds, [tuple(step) for step in steps.values()])
+    # BuildKit runs independent steps in parallel: their lines come in any order.
+    return Build(tag, image_id, seconds, [(step, cached) for *_, step, cached in sorted(
+        (stages.index(stage), number, step, cached) for stage, number, step, cached in steps.values())])
 
 
 def touch_requirements(project) -> str:

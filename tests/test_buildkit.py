@@ -67,6 +67,8 @@ def test_buildkit_rebuild_after_a_code_change_keeps_pip_cached(client, python_im
         dockerfiles.touch_code(project)
         again = dockerfiles.buildkit(project / "app", tag, client=client, log=None)
         assert again.rerun == ["COPY app.py ./"], again.steps
+        # in the Dockerfile's order, whatever order BuildKit's parallel steps printed in
+        assert [s.split()[0] for s, _ in again.steps] == ["FROM", "WORKDIR", "COPY", "RUN", "COPY"]
         assert cold.image_id != again.image_id
         image = client.images.get(tag)
         assert image.id == again.image_id and image.labels["org.labhelpers.notebook"] == "06"
