@@ -7,6 +7,11 @@ before installing), ``deps-first``, ``multi-stage`` (slim runtime) and ``non-roo
 :func:`compare` does all four; :func:`lint` runs hadolint and :func:`stages` reads a
 Dockerfile with dockerfile-parse. ``benchmarks/dockerfiles.py`` prints the table.
 
+Those builds go through docker-py, so through the engine's **legacy builder** (docker-py
+has no BuildKit). :func:`buildkit` builds with **BuildKit** from Python (python-on-whales'
+``docker.buildx.build``, the ``docker`` driver), and :func:`compare_builders` measures
+both, with the ``cache-mount`` variant (``RUN --mount``, BuildKit only).
+
 >>> import labhelpers as lab
 >>> lab.dockerfiles.compare(lab.builds.project_dir())      # doctest: +SKIP
 
