@@ -70,7 +70,10 @@ test-current: current
 	LABHELPERS_REQUIRE_CURRENT=1 scripts/in-current-engine.sh $(PY) -m pytest tests/test_current.py notebooks \
 	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)
 
-lab: setup
+# JupyterLab first: the images are prepared in the background, and each notebook's first
+# cell (lab.doctor("NN")) waits for the ones that notebook needs.
+lab: system venv engine
+	@$(PY) -m labhelpers prepare --background
 	@echo "JupyterLab on http://$(LAB_IP):$(LAB_PORT)/lab (the full URL with its token follows)"
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=$(LAB_IP) --port=$(LAB_PORT) \
 	    $(if $(NO_BROWSER),--no-browser,) \
