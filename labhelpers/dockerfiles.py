@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .builds import BuildError, _data, from_catalogue, project_dir, scaffold  # noqa: F401 (doctests)
+from .imagestore import unpacked_bytes
 from .labels import labels_for, name as lab_name
 
 #: The four ways of writing the same app's Dockerfile that notebook 06 measures.
@@ -232,7 +233,7 @@ def stages(dockerfile_text: str) -> list[str]:
 
 @dataclass
 class Measurement:
-    """One Dockerfile variant, measured."""
+    """One Dockerfile variant, measured (``size_mb``: its unpacked layers, on either image store)."""
 
     variant: str
     size_mb: float
@@ -278,7 +279,7 @@ def measure(project, name: str, notebook: str = "06", tag_base: str | None = Non
     for stage in stages(variant(name)):
         build(context, f"{tag}-{stage}", dockerfile, notebook, target=stage, client=client, log=quiet)
     image = client.images.get(tag)
-    return Measurement(name, image.attrs["Size"] / 1e6, cold.seconds, again.seconds,
+    return Measurement(name, unpacked_bytes(client, image) / 1e6, cold.seconds, again.seconds,
                        layers(image), again.rerun)
 
 
@@ -448,8 +449,8 @@ def measure_builder(project, builder: str, name: str, notebook: str = "06",
 
     Returns:
         One row: builder, Dockerfile, the three times (s), whether the rebuild after the
-        code change took ``pip install`` from the cache, and the image's size (MB; what
-        that counts depends on the image store: :func:`labhelpers.images.size_note`).
+        code change took ``pip install`` from the cache, and the image's size (MB, its
+        unpacked layers on either image store: :func:`labhelpers.imagestore.unpacked_bytes`).
 
     >>> measure_builder(project_dir(), BUILDKIT, "cache-mount")   # doctest: +SKIP
     """
@@ -481,7 +482,7 @@ def measure_builder(project, builder: str, name: str, notebook: str = "06",
             "code change (s)": round(results["code"].seconds, 1),
             "pip cached": not _pip_ran(results["code"]),
             "deps change (s)": round(results["deps"].seconds, 1),
-            "size (MB)": round(client.images.get(tag).attrs["Size"] / 1e6)}
+            "size (MB)": round(unpacked_bytes(client, tag) / 1e6)}
 
 
 def compare_builders(project, notebook: str = "06", tag_base: str | None = None, client=None,
