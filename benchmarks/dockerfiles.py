@@ -60,7 +60,8 @@ def main() -> None:
             finally:
                 for image in client.images.list(name=base):
                     client.images.remove(image.id, force=True)
-        print(f"\nlegacy builder (docker-py) beside BuildKit (python-on-whales buildx); {lab.images.size_note(client)}")
+        print("\nlegacy builder (docker-py) beside BuildKit (python-on-whales buildx); "
+              + lab.images.size_note(client))
         print(builders.to_string())
 
 

@@ -469,7 +469,8 @@ def measure_builder(project, builder: str, name: str, notebook: str = "06",
 
     cold = once(nocache=True)
     results = {}
-    for change, touch, path in (("code", touch_code, CODE_FILE), ("deps", touch_requirements, "requirements.txt")):
+    changes = (("code", touch_code, CODE_FILE), ("deps", touch_requirements, "requirements.txt"))
+    for change, touch, path in changes:
         old = touch(project)
         try:
             results[change] = once()
