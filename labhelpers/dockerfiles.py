@@ -309,18 +309,54 @@ LEGACY = "legacy (docker-py)"
 BUILDKIT = "BuildKit (buildx)"
 
 
-def whales(client=None):
+def whales(client=None, check: bool = True):
     """A python-on-whales ``DockerClient`` for the kit's engine (it runs the ``docker`` CLI).
 
-    >>> whales().buildx.version()["version"]              # doctest: +SKIP
+    Args:
+        client: a ``docker.DockerClient`` whose engine to use (default: the kit's).
+        check: first ask ``docker buildx version``, so that a missing CLI or plugin is one
+            clear error rather than the CLI's.
+
+    Returns:
+        A ``python_on_whales.DockerClient``.
+
+    Raises:
+        BuildError: no ``docker`` CLI, or no buildx plugin (and what to install).
+
+    >>> whales().buildx.inspect().driver                  # doctest: +SKIP
+    'docker'
     """
     from python_on_whales import DockerClient
+    from python_on_whales.client_config import ClientNotFoundError
+    from python_on_whales.exceptions import DockerException
 
     from .engine import find_endpoint
 
     base = getattr(getattr(client, "api", None), "base_url", "")
     host = base if base.startswith(("tcp://", "ssh://")) else find_endpoint().url
-    return DockerClient(host=host)
+    found = DockerClient(host=host)
+    if check:
+        try:
+            found.buildx.version()
+        except ClientNotFoundError:
+            raise _no_cli() from None
+        except DockerException as err:
+            raise _no_buildx() if _buildx_missing(f"{err.stderr}{err.stdout}") else BuildError(
+                f"`docker buildx version` failed: {(err.stderr or '').strip()[:300]}",
+                "check the docker CLI's buildx plugin (`docker buildx version`)") from None
+    return found
+
+
+def _no_cli() -> BuildError:
+    return BuildError("No docker CLI is installed here, and python-on-whales runs it.",
+                      "install the docker CLI and its buildx plugin "
+                      "(Debian: `apt-get install docker-cli docker-buildx`)")
+
+
+def _no_buildx() -> BuildError:
+    return BuildError("The docker CLI here has no buildx plugin, so no BuildKit build.",
+                      "install it: `apt-get install docker-buildx` (Debian/Ubuntu) or "
+                      "Docker Desktop; `docker buildx version` then answers")
 
 
 def _buildx_missing(text: str) -> bool:
@@ -356,6 +392,7 @@ def buildkit(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = 
     >>> buildkit(project_dir() / "app", "nb06-bk:try").rerun      # doctest: +SKIP
     ['COPY app.py ./']
     """
+    from python_on_whales.client_config import ClientNotFoundError
     from python_on_whales.exceptions import DockerException
 
     from .engine import client as get_client
@@ -374,7 +411,7 @@ def buildkit(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = 
     shown: set[str] = set()
     start = time.monotonic()
     try:
-        lines = whales(client).buildx.build(
+        lines = whales(client, check=False).buildx.build(
             str(context), file=str(Path(context) / dockerfile), tags=[tag], load=True,
             cache=not nocache, labels=labels_for(notebook), progress="plain", stream_logs=True)
         for raw in lines:
@@ -396,16 +433,12 @@ def buildkit(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = 
     except DockerException as err:
         text = f"{err.stderr or ''}\n{err.stdout or ''}\n" + "\n".join(tail)
         if _buildx_missing(text):
-            raise BuildError("The docker CLI here has no buildx plugin, so no BuildKit build.",
-                             "install it: `apt-get install docker-buildx` (Debian/Ubuntu) or "
-                             "Docker Desktop; `docker buildx version` then answers") from None
+            raise _no_buildx() from None
         last = [t for t in text.splitlines() if t.strip()][-6:]
         raise BuildError(f"building {tag} with BuildKit failed:\n" + "\n".join(last),
                          "read the failing step's message; fix the Dockerfile and build again") from None
-    except FileNotFoundError:
-        raise BuildError("No docker CLI is installed here, and python-on-whales runs it.",
-                         "install the docker CLI and its buildx plugin "
-                         "(Debian: `apt-get install docker-cli docker-buildx`)") from None
+    except (ClientNotFoundError, FileNotFoundError):
+        raise _no_cli() from None
     seconds = time.monotonic() - start
     image_id = client.images.get(tag).id
     _drop_replaced(client, previous, image_id)

@@ -80,3 +80,16 @@ def test_buildkit_rebuild_after_a_code_change_keeps_pip_cached(client, python_im
             client.images.remove(tag, force=True)
         except Exception:
             pass
+
+
+def test_no_docker_cli_is_one_clear_error(client, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # python-on-whales finds no `docker` here
+    with pytest.raises(builds.BuildError) as caught:
+        dockerfiles.whales(client)
+    assert "docker CLI" in caught.value.what and "docker-buildx" in caught.value.todo
+
+
+@needs_buildx
+def test_whales_talks_to_the_kits_engine_with_buildx(client):
+    builder = dockerfiles.whales(client).buildx.inspect()
+    assert builder.driver == "docker"  # builds inside the engine: no registry, no container
