@@ -92,3 +92,11 @@ class CleanupError(LabError):
 
 class MachineError(LabError):
     """A docker machine could not be created, reached, or removed (notebook 03)."""
+
+
+class ExtraMissing(LabError):
+    """A notebook needs an optional part of the kit (an extra) that is not installed."""
+
+
+class MirrorError(LabError):
+    """The room's registry cache could not be started, reached, or stopped."""
