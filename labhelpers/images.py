@@ -239,6 +239,28 @@ def is_standin(image) -> bool:
 
 
 def _pull(client, ref: str) -> None:
+    """Pull ``ref`` with a progress bar; from the room cache first when one is named.
+
+    With ``LABHELPERS_MIRROR=IP:PORT`` (:mod:`labhelpers.mirror`) the image is pulled
+    from that mirror, where official images live under ``library/``, and tagged
+    ``ref``; an engine configured with ``registry-mirrors`` needs no such variable.
+    """
+    from .mirror import address_for_pull
+
+    room = address_for_pull()
+    if room:
+        repo = ref if "/" in ref.partition(":")[0] else f"library/{ref}"
+        try:
+            _pull_stream(client, f"{room}/{repo}")
+            client.images.get(f"{room}/{repo}").tag(ref)
+            client.images.remove(f"{room}/{repo}", noprune=True)
+            return
+        except (docker.errors.APIError, docker.errors.DockerException, OSError):
+            pass  # not in the room cache: the image's own registry, as without one
+    _pull_stream(client, ref)
+
+
+def _pull_stream(client, ref: str) -> None:
     from tqdm.auto import tqdm
 
     repo, _, tag = ref.rpartition(":")
