@@ -267,7 +267,7 @@ def _pull_stream(client, ref: str) -> None:
     repo, _, tag = ref.rpartition(":")
     layers: dict[str, tuple[int, int]] = {}
     bars: dict[str, object] = {}
-    total = tqdm(total=0, unit="B", unit_scale=True, desc=f"pull {ref}", leave=False)
+    total = None  # made at the first layer: a pull that fails at once draws no bar
     try:
         for event in client.api.pull(repo, tag=tag, stream=True, decode=True):
             if "error" in event:
@@ -275,6 +275,8 @@ def _pull_stream(client, ref: str) -> None:
             layer, state = event.get("id"), event.get("status", "")
             detail = event.get("progressDetail") or {}
             if layer and state == "Downloading" and detail.get("total"):
+                if total is None:
+                    total = tqdm(total=0, unit="B", unit_scale=True, desc=f"pull {ref}", leave=False)
                 if layer not in bars:
                     bars[layer] = tqdm(total=detail["total"], unit="B", unit_scale=True,
                                        desc=f"  layer {layer[:12]}", leave=False)
@@ -288,9 +290,9 @@ def _pull_stream(client, ref: str) -> None:
             total.set_description(f"pull {ref} ({len(layers)} layer{'s' * (len(layers) != 1)})", refresh=False)
             total.update(sum(c for c, _ in layers.values()) - total.n)
     finally:
-        for bar in bars.values():
-            bar.close()
-        total.close()
+        for bar in [*bars.values(), total]:
+            if bar is not None:
+                bar.close()
 
 
 def _pull_failure(err: Exception) -> str:
