@@ -8,6 +8,7 @@ mirror, with no upstream registry reachable), not by building a stand-in.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 
@@ -80,3 +81,4 @@ def test_second_engine_prepares_through_the_mirror(room):
         assert any(d.startswith(f"{ref.split(':')[0]}@") for d in other.images.get(ref).attrs["RepoDigests"])
     finally:
         second.remove(force=True, v=True)
+        shutil.rmtree(folder, ignore_errors=True)
