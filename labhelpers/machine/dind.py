@@ -1,7 +1,7 @@
 """The ``dind`` driver: a docker machine is a Docker-in-Docker container.
 
-Each machine is one container of the ``docker:20.10-dind`` image (a stand-in
-offline) on the current engine, with:
+Each machine is one container of the catalogue's ``dind`` image
+(``docker:28-dind``, a stand-in offline) on the current engine, with:
 
 - its own ``dockerd``, its own storage (a volume on ``/var/lib/docker``);
 - a place on one lab network shared by the machines of a store, so they reach
@@ -13,8 +13,11 @@ offline) on the current engine, with:
   (:mod:`labhelpers.machine.certs`) and its ``config.json``.
 
 Privileged mode is tried first; where the host refuses it ("unable to apply
-caps"), the driver falls back to ``--cap-add=ALL --cap-drop=<what the host
-lacks>`` with seccomp and AppArmor unconfined and ``/sys/fs/cgroup`` mounted.
+caps"), the driver falls back to what ``--privileged`` gives, spelled out:
+``--cap-add=ALL --cap-drop=<what the host lacks>``, seccomp and AppArmor
+unconfined, ``/sys/fs/cgroup`` mounted, and ``systempaths=unconfined``
+(a writable ``/proc/sys``: Engine 28 and later set IPv6 sysctls in each
+container's network namespace, and fail to start any container without it).
 
 >>> driver = Dind(store="/tmp/machines", notebook="03")     # doctest: +SKIP
 >>> driver.create("node1").url                               # doctest: +SKIP
@@ -85,13 +88,27 @@ def default_store() -> str:
 def fallback_options(missing: list[str]) -> dict:
     """docker-py ``run``/``create`` options that replace ``privileged=True``.
 
+    Every capability the host has, no seccomp or AppArmor profile, the cgroup
+    tree, and ``systempaths=unconfined`` (``/proc`` unmasked, ``/proc/sys``
+    writable), which the machine's engine needs from Engine 28 on: it writes
+    IPv6 sysctls in each container it starts (``docker:20.10-dind`` did not).
+
+    Args:
+        missing: the capabilities the host cannot give (:func:`caps.missing_here`).
+
+    Returns:
+        keyword arguments for ``containers.run``, with ``extra_volumes`` to merge
+        into ``volumes``.
+
     >>> fallback_options(["SYS_RESOURCE"])["cap_drop"]
     ['SYS_RESOURCE']
+    >>> fallback_options([])["security_opt"][-1]
+    'systempaths=unconfined'
     """
     return {
         "cap_add": ["ALL"],
         "cap_drop": list(missing),
-        "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
+        "security_opt": ["seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"],
         "extra_volumes": {"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
     }
 
