@@ -40,12 +40,14 @@ RUN mkdir /tmp/wheels && tar -xzf /tmp/lab-bundle.tar.gz -C /tmp/wheels wheelhou
 #    notebooks. trixie (Debian 13) has Engine 26; sid shares trixie's libc, so one apt source
 #    line for sid, pinned to the Docker packages alone, brings 28 with the rest from trixie.
 #    systemd-standalone-sysusers satisfies docker.io's "systemd | ..." without systemd.
+#    check-valid-until=no: a mirror frozen at a snapshot serves a sid Release whose
+#    one-week validity has passed (signatures are still checked).
 FROM ${BASE}
 ENV XDG_CACHE_HOME=/opt/lab/cache LABHELPERS_OFFLINE=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN set -e; \
     mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/*.sources 2>/dev/null || :); \
     [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list); \
-    echo "deb $mirror sid main" > /etc/apt/sources.list.d/sid.list; \
+    echo "deb [check-valid-until=no] $mirror sid main" > /etc/apt/sources.list.d/sid.list; \
     printf '%s\n' 'Package: docker.io docker-cli docker-buildx docker-compose tini-static' \
         'Pin: release n=sid' 'Pin-Priority: 990' '' \
         'Package: *' 'Pin: release n=sid' 'Pin-Priority: 100' > /etc/apt/preferences.d/docker-from-sid; \

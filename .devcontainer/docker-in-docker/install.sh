@@ -9,7 +9,8 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/*.sources 2>/dev/null || :)
 [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list)
-echo "deb $mirror sid main" > /etc/apt/sources.list.d/sid.list
+# check-valid-until=no: a snapshot mirror's sid Release outlives its one-week validity.
+echo "deb [check-valid-until=no] $mirror sid main" > /etc/apt/sources.list.d/sid.list
 printf '%s\n' 'Package: docker.io docker-cli docker-buildx docker-compose tini-static' \
     'Pin: release n=sid' 'Pin-Priority: 990' '' \
     'Package: *' 'Pin: release n=sid' 'Pin-Priority: 100' > /etc/apt/preferences.d/docker-from-sid
