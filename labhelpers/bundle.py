@@ -210,7 +210,7 @@ def export_bundle(path: str, client=None, wheelhouse: str | None = None,
         The :class:`Manifest` written.
 
     >>> export_bundle("lab-bundle.tar.gz").summary()   # doctest: +SKIP
-    '3 images (python:3.11-slim-bookworm, registry:2, redis:7-bookworm), 62 wheels, 412 MB unpacked'
+    '3 images (python:3.13-slim-trixie, registry:2, redis:8), 62 wheels, 412 MB unpacked'
     """
     from . import __version__
     from .engine import client as get_client
@@ -318,7 +318,7 @@ def import_bundle(path: str, client=None, log=print, load: bool = True) -> Manif
         EngineError: no engine to load the images into (nothing loaded).
 
     >>> import_bundle("lab-bundle.tar.gz").summary()   # doctest: +SKIP
-    '3 images (python:3.11-slim-bookworm, registry:2, redis:7-bookworm), 62 wheels, 412 MB unpacked'
+    '3 images (python:3.13-slim-trixie, registry:2, redis:8), 62 wheels, 412 MB unpacked'
     """
     from .engine import client as get_client
 

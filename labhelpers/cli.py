@@ -1,4 +1,4 @@
-"""``python -m labhelpers doctor | prepare | clean | engine | tap | bundle``.
+"""``python -m labhelpers doctor | prepare | clean | engine [current] | tap | bundle``.
 
 Each command prints what it did; a setup problem ends with one clear message
 (what went wrong, what to do) and exit status 1, never a traceback.
@@ -66,23 +66,36 @@ def _clean(args) -> int:
     return 0
 
 
+def _command(rest: list[str], usage: str) -> list[str]:
+    command = rest[1:] if rest[:1] == ["--"] else rest
+    if not command:
+        raise LabError("No command to run.", f"give one after `--`: `{usage}`")
+    return command
+
+
 def _engine(args) -> int:
-    from . import daemon
+    from . import current, daemon
 
     if args.action == "status":
         print(daemon.status())
-    else:
+    elif args.action == "start":
         print(daemon.start())
+    else:
+        what = args.rest[:1] or ["status"]
+        if what == ["run"]:
+            return current.run(_command(args.rest[1:], "python -m labhelpers engine current run -- docker ps"))
+        actions = {"start": current.start, "stop": current.stop, "status": current.status}
+        if what[0] not in actions or len(args.rest) > 1:
+            raise LabError(f"`engine current {' '.join(args.rest)}` is not a command.",
+                           "use `engine current start`, `stop`, `status` or `run -- CMD`")
+        print(actions[what[0]]())
     return 0
 
 
 def _tap(args) -> int:
     from .rawapi import Tap
 
-    command = [a for a in args.cmd if a != "--"] if args.cmd[:1] == ["--"] else args.cmd
-    if not command:
-        raise LabError("No command to run through the tap.", "give one after `--`: "
-                       "`python -m labhelpers tap -- docker ps`")
+    command = _command(args.cmd, "python -m labhelpers tap -- docker ps")
     with Tap() as tap:
         try:
             code = subprocess.run(command, env=tap.env()).returncode
@@ -109,8 +122,11 @@ def parser() -> argparse.ArgumentParser:
     clean.add_argument("--notebook", metavar="NN", help="only this notebook's objects (two digits)")
     clean.add_argument("--dry-run", action="store_true", help="list, remove nothing")
     clean.set_defaults(run=_clean)
-    eng = sub.add_parser("engine", help="status of the engine, or start one (Debian/Ubuntu as root)")
-    eng.add_argument("action", choices=["status", "start"])
+    eng = sub.add_parser("engine", help="status of the engine, or start one (Debian/Ubuntu as root); "
+                                        "`engine current start|stop|status|run -- CMD`: today's "
+                                        "Docker Engine as docker-in-docker (labhelpers.current)")
+    eng.add_argument("action", choices=["status", "start", "current"])
+    eng.add_argument("rest", nargs=argparse.REMAINDER, help="with current: start, stop, status or run -- CMD")
     eng.set_defaults(run=_engine)
     tap = sub.add_parser("tap", help="run a command through the API tap, then list its requests (notebook 02)")
     tap.add_argument("cmd", nargs=argparse.REMAINDER, help="-- the command, e.g. -- docker ps")

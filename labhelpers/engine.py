@@ -335,7 +335,7 @@ def client(timeout: int = 60) -> docker.DockerClient:
         EngineError: no usable engine; the message says what to do.
 
     >>> import labhelpers as lab
-    >>> lab.client().containers.run("python:3.11-slim-bookworm", "echo hi",
+    >>> lab.client().containers.run("python:3.13-slim-trixie", "echo hi",
     ...                             remove=True)    # doctest: +SKIP
     b'hi\\n'
     """

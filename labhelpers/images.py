@@ -14,7 +14,7 @@ The same notebook cells then run online and offline.
 
 >>> import labhelpers as lab
 >>> lab.ensure("python").tags                   # doctest: +SKIP
-['python:3.11-slim-bookworm']
+['python:3.13-slim-trixie']
 
 Introduced in ``00-start-here``; ``python -m labhelpers prepare`` ensures them all.
 """
@@ -72,7 +72,7 @@ _PYTHON_CHANGES = (
 #: Every image the notebooks use, by short name.
 CATALOGUE: dict[str, ImageSpec] = {
     "python": ImageSpec(
-        ref="python:3.11-slim-bookworm",
+        ref="python:3.13-slim-trixie",
         purpose="runs Python in containers: the base of every example and sample app",
         notebooks=("00", "01", "02", "03", "04", "05", "06"),
         official_mb=130,
@@ -83,6 +83,9 @@ CATALOGUE: dict[str, ImageSpec] = {
         ),
     ),
     "registry": ImageSpec(
+        # Debian packages distribution 2.8, the registry:2 generation; the library's
+        # newest is registry:3 (distribution 3.x), which the notebooks say where they
+        # show it.
         ref="registry:2",
         purpose="a private image registry on loopback: push to share, pull back (01, 06)",
         notebooks=("01", "06"),
@@ -111,10 +114,11 @@ CATALOGUE: dict[str, ImageSpec] = {
         ),
     ),
     "redis": ImageSpec(
-        ref="redis:7-bookworm",
+        # Debian 13 packages Redis 8.0, the official redis:8's generation.
+        ref="redis:8",
         purpose="a Redis server: the hit counter of the compose example (01)",
         notebooks=("01",),
-        official_mb=117,
+        official_mb=137,
         standin=Recipe(
             packages=("redis-server",),
             changes=(
@@ -124,17 +128,19 @@ CATALOGUE: dict[str, ImageSpec] = {
         ),
     ),
     "dind": ImageSpec(
-        # The versioned tag matches Debian bookworm's docker.io (20.10.24), so the
-        # stand-in and the official image run the same engine generation.
-        ref="docker:20.10-dind",
-        purpose="Docker-in-Docker: each docker machine of notebook 03 is one (03)",
+        # Today's engine: the newest Docker Engine Debian packages (sid: 28.5), the
+        # official docker:28-dind's generation. It is also the current engine that
+        # `make test-current` runs (labhelpers.current).
+        ref="docker:28-dind",
+        purpose="Docker-in-Docker: each docker machine of notebook 03 is one; the current engine of the tests",
         notebooks=("03",),
-        official_mb=245,
+        official_mb=380,
         standin=Recipe(
             # dockerd with containerd, runc, tini; iptables for its networks, procps
             # for ps/pkill, wget to probe web servers from inside (as busybox does in
-            # the official image).
+            # the official image: the kit uses only options busybox's wget has).
             packages=("docker.io", "iptables", "ca-certificates", "procps", "wget"),
+            suite="sid",
             # The official image's entrypoint contract: `dockerd-entrypoint.sh dockerd
             # ARGS` (or only ARGS starting with "-") starts the engine.
             script=(
@@ -153,8 +159,8 @@ CATALOGUE: dict[str, ImageSpec] = {
                 'exec "$@"\n'
                 "SH\n"
                 "chmod +x /usr/local/bin/dockerd-entrypoint.sh\n"
-                "# Debugging tools dockerd never calls, and containerd's v1 shims (20.10\n"
-                "# runs containers with the runc v2 shim): 56 MB.\n"
+                "# Debugging tools dockerd never calls, and containerd's v1 shims (the\n"
+                "# engine runs containers with the runc v2 shim).\n"
                 "rm -f /usr/bin/ctr /usr/bin/dnet /usr/bin/containerd-shim"
                 " /usr/bin/containerd-shim-runc-v1\n"
             ),
@@ -168,7 +174,7 @@ CATALOGUE: dict[str, ImageSpec] = {
         ),
     ),
     "python-full": ImageSpec(
-        ref="python:3.11-bookworm",
+        ref="python:3.13-trixie",
         purpose="the full (non-slim) Python image: compilers and headers, the naive build's base (06)",
         notebooks=("06",),
         official_mb=1010,
@@ -190,8 +196,8 @@ def spec(name: str) -> ImageSpec:
     Raises:
         ImageError: the image is not in the catalogue.
 
-    >>> spec("python:3.11-slim-bookworm").ref
-    'python:3.11-slim-bookworm'
+    >>> spec("python:3.13-slim-trixie").ref
+    'python:3.13-slim-trixie'
     """
     if name in CATALOGUE:
         return CATALOGUE[name]
@@ -208,7 +214,7 @@ def spec(name: str) -> ImageSpec:
 def bundle_path(ref: str) -> str:
     """Where the offline bundle tarball of ``ref`` is looked for.
 
-    >>> bundle_path("python:3.11-slim-bookworm").endswith("python_3.11-slim-bookworm.tar")
+    >>> bundle_path("python:3.13-slim-trixie").endswith("python_3.13-slim-trixie.tar")
     True
     """
     return os.path.join(cache_dir(), "images", ref.replace("/", "_").replace(":", "_") + ".tar")
@@ -286,7 +292,7 @@ def ensure(name: str, client=None, log=print) -> object:
         ImageError: every way failed; the message lists each reason.
 
     >>> ensure("python").tags                        # doctest: +SKIP
-    ['python:3.11-slim-bookworm']
+    ['python:3.13-slim-trixie']
     """
     return ensure_outcome(name, client, log).image
 
@@ -353,7 +359,7 @@ def prepare(client=None, log=print) -> list[Outcome]:
     under a second.
 
     >>> prepare()                                    # doctest: +SKIP
-    python:3.11-slim-bookworm        present      0.0 s
+    python:3.13-slim-trixie          present      0.0 s
     """
     outcomes = []
     for name in CATALOGUE:
@@ -368,7 +374,7 @@ def table(client=None):
 
     >>> table()                                      # doctest: +SKIP
                          image  ... size (MB)
-    0  python:3.11-slim-bookworm  ...       119
+    0  python:3.13-slim-trixie  ...       119
     """
     import pandas as pd
 

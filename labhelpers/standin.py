@@ -16,6 +16,7 @@ Introduced in ``00-start-here``.
 from __future__ import annotations
 
 import glob
+import hashlib
 import io
 import os
 import shutil
@@ -27,8 +28,9 @@ from dataclasses import dataclass, field
 from .errors import ImageError
 from .labels import STANDIN
 
-#: Debian release the stand-ins are built from (the official images' ``bookworm``).
-SUITE = "bookworm"
+#: Debian release a stand-in is built from unless its recipe names another (the
+#: official images' ``trixie``: Debian 13, whose python3 is 3.13).
+SUITE = "trixie"
 
 # Trimmed from every stand-in: documentation, manuals, translations, apt's lists and
 # caches, logs; the official slim images drop the same.
@@ -48,11 +50,25 @@ class Recipe:
         script: shell run inside the root filesystem (``chroot``) after install.
         changes: Dockerfile instructions applied by ``docker import``
             (``CMD``, ``ENV``, ``EXPOSE``, ``WORKDIR``, ``USER``, ``ENTRYPOINT``).
+        suite: the Debian release to build from (``trixie``; ``sid`` where the
+            newest packages are the point, as for today's Docker Engine).
     """
 
     packages: tuple[str, ...]
     script: str = ""
     changes: tuple[str, ...] = field(default_factory=tuple)
+    suite: str = SUITE
+
+    def digest(self) -> str:
+        """A short hash of everything that shapes the root filesystem.
+
+        >>> Recipe(("python3",)).digest() == Recipe(("python3",)).digest()
+        True
+        >>> Recipe(("python3",)).digest() == Recipe(("python3",), suite="sid").digest()
+        False
+        """
+        text = "\n".join([self.suite, *self.packages, self.script, *_TRIM])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def debian_mirror(apt_dir: str = "/etc/apt") -> str:
@@ -137,26 +153,32 @@ def _run(cmd: list[str], what: str) -> None:
         )
 
 
-def build(spec, client, log=print) -> str:
-    """Build and tag the stand-in for ``spec`` (an :class:`~labhelpers.images.ImageSpec`).
+def rootfs_path(spec) -> str:
+    """Where the packed root filesystem of ``spec``'s stand-in is kept between builds.
 
-    Returns:
-        The new image's id.
+    The name carries the recipe's hash: a changed recipe builds anew, an unchanged
+    one is imported again in seconds (a second engine, a pruned one, the current
+    engine of ``make test-current``).
 
-    Raises:
-        ImageError: not root, no debootstrap, no mirror, or a step failed.
+    >>> from labhelpers.images import CATALOGUE
+    >>> rootfs_path(CATALOGUE["python"]).endswith(".tar")
+    True
     """
-    recipe: Recipe = spec.standin
+    name = spec.ref.replace("/", "_").replace(":", "_")
+    return os.path.join(cache_dir(), "rootfs", f"{name}-{spec.standin.digest()}.tar")
+
+
+def _make_rootfs(recipe: Recipe, tar: str, log) -> None:
     tool = _require_tools()
     mirror = debian_mirror()
-    debs = os.path.join(cache_dir(), "debootstrap", SUITE)
+    debs = os.path.join(cache_dir(), "debootstrap", recipe.suite)
     os.makedirs(debs, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="labhelpers-rootfs-") as tmp:
         root = os.path.join(tmp, "rootfs")
         t0 = time.monotonic()
-        log(f"  debootstrap {SUITE} (minbase + {', '.join(recipe.packages)}) ...")
+        log(f"  debootstrap {recipe.suite} (minbase + {', '.join(recipe.packages)}) ...")
         _run([tool, "--variant=minbase", f"--include={','.join(recipe.packages)}",
-              f"--cache-dir={debs}", SUITE, root, mirror], "debootstrap")
+              f"--cache-dir={debs}", recipe.suite, root, mirror], "debootstrap")
         log(f"  root filesystem ready in {time.monotonic() - t0:.0f} s")
         script = "set -e\n" + recipe.script + "\napt-get clean\n"
         _run(["chroot", root, "/bin/sh", "-c", script], "the stand-in's setup script")
@@ -168,19 +190,41 @@ def build(spec, client, log=print) -> str:
                     os.unlink(path)
         for cache in glob.glob(os.path.join(root, "usr/lib/python3*/**/__pycache__"), recursive=True):
             shutil.rmtree(cache, ignore_errors=True)
-        tar = os.path.join(tmp, "rootfs.tar")
-        _run(["tar", "--numeric-owner", "-C", root, "-cf", tar, "."], "packing the root filesystem")
-        repo, _, tag = spec.ref.rpartition(":")
-        staging = f"{repo}:{tag}-labhelpers-import"
-        log("  docker import ...")
-        client.api.import_image_from_file(tar, repository=repo, tag=f"{tag}-labhelpers-import",
-                                          changes=list(recipe.changes))
+        os.makedirs(os.path.dirname(tar), exist_ok=True)
+        partial = tar + ".partial"
+        _run(["tar", "--numeric-owner", "-C", root, "-cf", partial, "."], "packing the root filesystem")
+        os.replace(partial, tar)
+
+
+def build(spec, client, log=print) -> str:
+    """Build and tag the stand-in for ``spec`` (an :class:`~labhelpers.images.ImageSpec`).
+
+    The root filesystem is made once with debootstrap and kept (see
+    :func:`rootfs_path`); later builds, into this engine or another, import it.
+
+    Returns:
+        The new image's id.
+
+    Raises:
+        ImageError: not root, no debootstrap, no mirror, or a step failed.
+    """
+    recipe: Recipe = spec.standin
+    tar = rootfs_path(spec)
+    if os.path.exists(tar):
+        log(f"  root filesystem from the cache ({os.path.basename(tar)})")
+    else:
+        _make_rootfs(recipe, tar, log)
+    repo, _, tag = spec.ref.rpartition(":")
+    staging = f"{repo}:{tag}-labhelpers-import"
+    log("  docker import ...")
+    client.api.import_image_from_file(tar, repository=repo, tag=f"{tag}-labhelpers-import",
+                                      changes=list(recipe.changes))
     # `docker import` cannot set labels: one metadata-only build step adds them.
     dockerfile = (
         f"FROM {staging}\n"
         f'LABEL {STANDIN}="{spec.ref}" '
         f'org.opencontainers.image.description="labhelpers stand-in for {spec.ref}, '
-        f'built from Debian {SUITE} packages"\n'
+        f'built from Debian {recipe.suite} packages"\n'
     )
     image, _ = client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=spec.ref, rm=True)
     client.images.remove(staging, noprune=True)

@@ -4,7 +4,11 @@
 # - docker.io     the Docker Engine, only when no engine answers (Docker Desktop,
 #                 an existing daemon or DOCKER_HOST are left alone)
 # - debootstrap   builds stand-ins for the lab's images when no registry is reachable
-# - docker-compose the compose tool (v1 on Debian 12), only when no `docker compose` v2
+# - docker-buildx, docker-compose  the BuildKit and Compose v2 CLI plugins, when the
+#                 `docker` CLI lacks them: from Debian's newest suite (sid), which needs
+#                 only libc6 >= 2.34, fetched through a private package list so the
+#                 machine's own apt sources are never changed. Debian 12's own
+#                 docker-compose is v1, retired, and cannot talk to Engine 29.
 # - chromium, chromium-driver  the headless browser of tests/test_browser.py (Playwright
 #                 drives Debian's build; no browser is ever downloaded)
 #
@@ -25,32 +29,31 @@ engine_answers() {
 want=()
 if ! engine_answers && ! command -v dockerd >/dev/null 2>&1; then want+=(docker.io); fi
 command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || want+=(debootstrap)
-if ! (command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1) \
-   && ! command -v docker-compose >/dev/null 2>&1; then
-  want+=(docker-compose)
-fi
+plugins=()
+docker buildx version >/dev/null 2>&1 || plugins+=(docker-buildx)
+docker compose version >/dev/null 2>&1 || plugins+=(docker-compose)
 # Optional: without them only the browser test skips (Ubuntu ships chromium as a snap).
 browser=()
 [ -x /usr/bin/chromium ] || browser+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || [ -x /usr/bin/chromedriver ] || browser+=(chromium-driver)
 
-if [ ${#want[@]} -eq 0 ] && [ ${#browser[@]} -eq 0 ]; then
+if [ ${#want[@]} -eq 0 ] && [ ${#plugins[@]} -eq 0 ] && [ ${#browser[@]} -eq 0 ]; then
   say "system packages: nothing to install"
   exit 0
 fi
 if [ "$dry_run" -eq 1 ]; then
-  say "would install: ${want[*]}"
+  say "would install: ${want[*]} ${plugins[*]} ${browser[*]}"
   exit 0
 fi
 
 if [ "$(uname -s)" != Linux ] || [ ! -f /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1; then
-  say "not a Debian/Ubuntu machine: install these yourself if the lab needs them: ${want[*]} ${browser[*]}"
+  say "not a Debian/Ubuntu machine: install these yourself if the lab needs them: ${want[*]} ${plugins[*]} ${browser[*]}"
   say "(a running Docker engine, e.g. Docker Desktop, is all the notebooks require)"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  say "not root: cannot install ${want[*]} ${browser[*]}"
-  say "run: sudo apt-get install -y ${want[*]} ${browser[*]}   (or start your own Docker engine)"
+  say "not root: cannot install ${want[*]} ${plugins[*]} ${browser[*]}"
+  say "run: sudo apt-get install -y ${want[*]} ${plugins[*]} ${browser[*]}   (or start your own Docker engine)"
   exit 0
 fi
 
@@ -60,6 +63,24 @@ if [ ${#want[@]} -gt 0 ]; then
   say "installing ${want[*]} from the distribution's archive"
   apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
   say "installed ${want[*]}"
+fi
+if [ ${#plugins[@]} -gt 0 ]; then
+  # The mirror of the machine's apt sources, its newest suite read through a private list.
+  mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null \
+           | grep -oE "https?://[^ ]+/debian/?( |\$)" | head -n1 | tr -d ' ' || true)
+  lists=/var/cache/labhelpers/apt-sid
+  mkdir -p "$lists/lists/partial" "$lists/debs"
+  echo "deb ${LABHELPERS_DEBIAN_MIRROR:-${mirror%/}} sid main" > "$lists/sources.list"
+  sid=(-o Dir::Etc::SourceList="$lists/sources.list" -o Dir::Etc::SourceParts=/dev/null
+       -o Dir::State::Lists="$lists/lists" -o APT::Sandbox::User=root)
+  say "installing the CLI plugins ${plugins[*]} from Debian sid"
+  if apt-get "${sid[@]}" update -qq \
+     && (cd "$lists/debs" && rm -f ./*.deb && apt-get "${sid[@]}" download -qq "${plugins[@]}") \
+     && dpkg -i "$lists"/debs/*.deb >/dev/null; then
+    say "installed ${plugins[*]}: $(docker buildx version 2>/dev/null | cut -d' ' -f1-2); $(docker compose version 2>/dev/null)"
+  else
+    say "could not install ${plugins[*]}: builds fall back to the legacy builder, compose to v1"
+  fi
 fi
 if [ ${#browser[@]} -gt 0 ]; then
   say "installing ${browser[*]} (the browser test's headless Chromium)"

@@ -15,7 +15,7 @@ from labhelpers.errors import ImageError
 
 
 def test_spec_by_short_name_or_reference():
-    assert images.spec("python") is images.spec("python:3.11-slim-bookworm")
+    assert images.spec("python") is images.spec("python:3.13-slim-trixie")
     with pytest.raises(ImageError, match="catalogue"):
         images.spec("nginx:latest")
 
@@ -51,17 +51,17 @@ def test_present_image_returns_at_once(client, python_image):
     outcome = images.ensure_outcome("python", client=client, log=lambda line: None)
     assert outcome.how == "present"
     assert time.monotonic() - start < 1.0
-    assert "python:3.11-slim-bookworm" in outcome.image.tags
+    assert "python:3.13-slim-trixie" in outcome.image.tags
 
 
 def test_python_image_behaves_like_the_official_one(client, python_image):
     script = "import sys, ssl, venv; print(sys.version_info[:2])"
     out = client.containers.run(python_image.id, ["python", "-c", script], remove=True)
-    assert out.decode().strip() == "(3, 11)"
+    assert out.decode().strip() == "(3, 13)"
     pip = client.containers.run(python_image.id, ["pip", "--version"], remove=True)
-    assert b"python 3.11" in pip
+    assert b"python 3.13" in pip
     if images.is_standin(python_image):
-        assert python_image.labels[lab.labels.STANDIN] == "python:3.11-slim-bookworm"
+        assert python_image.labels[lab.labels.STANDIN] == "python:3.13-slim-trixie"
         assert lab.labels.MANAGED not in python_image.labels
 
 
@@ -110,3 +110,20 @@ def test_prepare_is_idempotent(client, python_image):
     assert done.returncode == 0, done.stderr
     assert "present" in done.stdout
     assert "prepared" in done.stdout
+
+
+def test_standin_rootfs_is_kept_by_recipe_hash(monkeypatch, tmp_path):
+    """Same recipe, same cache file; any change to what shapes the root filesystem, another."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    entry = images.CATALOGUE["python"]
+    path = standin.rootfs_path(entry)
+    assert path.startswith(str(tmp_path / "labhelpers" / "rootfs"))
+    assert path == standin.rootfs_path(entry)
+    changed = images.ImageSpec(entry.ref, entry.purpose, entry.notebooks, entry.official_mb,
+                               standin=standin.Recipe(entry.standin.packages + ("curl",)))
+    assert standin.rootfs_path(changed) != path
+
+
+def test_standins_are_built_from_todays_debian():
+    assert images.CATALOGUE["python"].standin.suite == "trixie"
+    assert images.CATALOGUE["dind"].standin.suite == "sid"

@@ -29,7 +29,7 @@ def test_prefix_keeps_two_learners_apart(monkeypatch):
 
 
 def _build(client, tag, labels=None):
-    dockerfile = b"FROM python:3.11-slim-bookworm\nRUN echo built > /built\n"
+    dockerfile = b"FROM python:3.13-slim-trixie\nRUN echo built > /built\n"
     image, _ = client.images.build(fileobj=io.BytesIO(dockerfile), tag=tag, labels=labels, rm=True)
     return image
 
@@ -100,4 +100,4 @@ def test_clean_removes_the_labs_objects_and_nothing_else(client, user_and_lab_ob
 
 def test_clean_never_lists_catalogue_images(client, python_image):
     refs = {m.name for m in lab.labels.managed(client)}
-    assert "python:3.11-slim-bookworm" not in refs
+    assert "python:3.13-slim-trixie" not in refs
