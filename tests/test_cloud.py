@@ -75,7 +75,7 @@ def test_binder_postbuild_installs_the_package(tmp_path):
         [str(venv / "bin" / "python"), "-c",
          "import importlib.metadata as m, importlib.util as u;"
          "print(m.version('labhelpers'), u.find_spec('labhelpers').origin)"],
-        cwd=tmp_path, capture_output=True, text=True)
+        cwd=tmp_path, env=env, capture_output=True, text=True)
     version, origin = where.stdout.split()
     assert version == lab.__version__
     assert origin.startswith(str(venv)), "installed into the environment, not used from the source"

@@ -88,29 +88,35 @@ def default_store() -> str:
 def fallback_options(missing: list[str]) -> dict:
     """docker-py ``run``/``create`` options that replace ``privileged=True``.
 
-    Every capability the host has, no seccomp or AppArmor profile, the cgroup
-    tree, and ``systempaths=unconfined`` (``/proc`` unmasked, ``/proc/sys``
-    writable), which the machine's engine needs from Engine 28 on: it writes
-    IPv6 sysctls in each container it starts (``docker:20.10-dind`` did not).
+    Every capability the host has, no seccomp or AppArmor profile, and the cgroup
+    tree. The one more thing ``--privileged`` gives, unmasked and writable system
+    paths (the CLI's ``--security-opt systempaths=unconfined``), has no docker-py
+    option: :data:`UNCONFINED_SYSTEM_PATHS` adds it to a host config.
 
     Args:
         missing: the capabilities the host cannot give (:func:`caps.missing_here`).
 
     Returns:
-        keyword arguments for ``containers.run``, with ``extra_volumes`` to merge
-        into ``volumes``.
+        keyword arguments for ``create_host_config``/``containers.run``, with
+        ``extra_volumes`` to merge into the binds.
 
     >>> fallback_options(["SYS_RESOURCE"])["cap_drop"]
     ['SYS_RESOURCE']
-    >>> fallback_options([])["security_opt"][-1]
-    'systempaths=unconfined'
     """
     return {
         "cap_add": ["ALL"],
         "cap_drop": list(missing),
-        "security_opt": ["seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"],
+        "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
         "extra_volumes": {"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
     }
+
+
+#: What the CLI's ``--security-opt systempaths=unconfined`` sends the engine (HostConfig
+#: fields docker-py does not expose): nothing masked in ``/proc``, ``/proc/sys`` writable.
+#: A machine's Engine 28 or later needs it without ``--privileged``: it writes IPv6 sysctls
+#: in each container's network namespace and fails to start any container otherwise
+#: ("failed to disable IPv6 on container's interface eth0"); 20.10 did not.
+UNCONFINED_SYSTEM_PATHS = {"MaskedPaths": [], "ReadonlyPaths": []}
 
 
 class MachineTLS(docker.tls.TLSConfig):
@@ -259,27 +265,39 @@ class Dind:
             except docker.errors.APIError:  # made meanwhile by a parallel create
                 return self.client.networks.get(self.network_name)
 
-    def _run(self, machine: str, image: str, volume: str, xarg) -> object:
-        engine_key = self.client.api.base_url
-        common = dict(
-            image=image, name=self.container_name(machine), hostname=machine,
+    def _run(self, machine: str, image: str, volume: str, xarg):
+        """Create and start the machine's container: privileged, else the explicit fallback."""
+        api = self.client.api
+        engine_key = api.base_url
+        binds = {volume: {"bind": "/var/lib/docker", "mode": "rw"}}
+        name = self.container_name(machine)
+        create = dict(
+            image=image, name=name, hostname=machine,
             entrypoint=["sh", "-c", _BOOT, "boot"], command=list(xarg or []),
             environment={"DOCKER_TLS_CERTDIR": ""}, labels=self._labels(machine),
-            network=self.network_name, ports={f"{PORT}/tcp": ("127.0.0.1", None)},
-            detach=True,
+            ports=[PORT], detach=True,
+            networking_config=api.create_networking_config(
+                {self.network_name: api.create_endpoint_config()}),
         )
-        volumes = {volume: {"bind": "/var/lib/docker", "mode": "rw"}}
+        ports = {PORT: ("127.0.0.1", None)}
         if not _NO_PRIVILEGED.get(engine_key):
             try:
-                return self.client.containers.run(privileged=True, volumes=volumes, **common)
+                host_config = api.create_host_config(binds=binds, port_bindings=ports, privileged=True)
+                return self._start(api.create_container(host_config=host_config, **create))
             except docker.errors.APIError as err:
                 if "apply caps" not in str(err) and "operation not permitted" not in str(err):
                     raise
-                self._remove_container(common["name"])
+                self._remove_container(name)
                 _NO_PRIVILEGED[engine_key] = True
         options = fallback_options(caps.missing_here())
-        volumes.update(options.pop("extra_volumes"))
-        return self.client.containers.run(volumes=volumes, **options, **common)
+        binds.update(options.pop("extra_volumes"))
+        host_config = api.create_host_config(binds=binds, port_bindings=ports, **options)
+        host_config.update(UNCONFINED_SYSTEM_PATHS)
+        return self._start(api.create_container(host_config=host_config, **create))
+
+    def _start(self, created: dict):
+        self.client.api.start(created["Id"])
+        return self.client.containers.get(created["Id"])
 
     def _remove_container(self, name: str) -> None:
         try:
