@@ -26,11 +26,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import labhelpers as lab  # noqa: E402
 from labhelpers import bundle  # noqa: E402
+from labhelpers.machine.dind import run_dind  # noqa: E402
 
-# The kit's explicit dind options (Dockerfile): systempaths=unconfined because its inner
-# Engine 28 writes IPv6 sysctls in each container it starts.
-DIND = dict(cap_add=["ALL"], cap_drop=["SYS_RESOURCE"],
-            security_opt=["seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"])
 
 
 def image_store(client) -> str:
@@ -51,11 +48,11 @@ def time_to_answer(client, image: str) -> tuple[float, float]:
     name = lab.name("09", f"bench-kit-{uuid.uuid4().hex[:6]}")
     volume = client.volumes.create(name, labels=lab.labels_for("09"))
     start = time.monotonic()
-    container = client.containers.run(
-        image, name=name, detach=True, labels=lab.labels_for("09"),
-        environment={"JUPYTER_TOKEN": "bench"}, ports={"8888/tcp": ("127.0.0.1", None)},
-        volumes={volume.name: {"bind": "/var/lib/docker", "mode": "rw"},
-                 "/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}}, **DIND)
+    # --privileged, else the Dockerfile's explicit form, systempaths=unconfined included
+    # (the inner Engine 28 writes IPv6 sysctls in each container).
+    container = run_dind(client, image, binds={volume.name: {"bind": "/var/lib/docker", "mode": "rw"}},
+                         port_bindings={8888: ("127.0.0.1", None)}, name=name,
+                         labels=lab.labels_for("09"), environment={"JUPYTER_TOKEN": "bench"})
     try:
         container.reload()
         port = container.ports["8888/tcp"][0]["HostPort"]

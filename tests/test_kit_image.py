@@ -3,7 +3,7 @@
 Runs only under `make test-image` (which builds the image first and names it in
 LABHELPERS_KIT_IMAGE): building takes minutes, so `make test` leaves it to that target.
 The container gets the inner engine's capabilities in their explicit form (this host
-refuses --privileged), systempaths=unconfined (Engine 28 writes IPv6 sysctls in each
+refuses --privileged: every capability it has), systempaths=unconfined (Engine 28 writes IPv6 sysctls in each
 container), a volume for /var/lib/docker, and a random loopback port. One container serves
 both tests: the second runs nbval over the image's own copy of the notebooks with the
 repository's sanitizer, on the inner engine (Engine 28, Docker 29's defaults).
@@ -25,6 +25,7 @@ import docker
 import pytest
 
 import labhelpers as lab
+from labhelpers.machine.dind import run_dind
 
 from .conftest import _engine_or_skip
 
@@ -41,9 +42,17 @@ pytestmark = [
                                          "(set LABHELPERS_KIT_IMAGE to an image built from the Dockerfile)"),
 ]
 
-# Docker-in-Docker without --privileged: the explicit form documented in the Dockerfile.
-DIND = dict(cap_add=["ALL"], cap_drop=["SYS_RESOURCE"],
-            security_opt=["seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"])
+
+
+def run_kit(engine, name: str, volume: str, image: str | None = None, token: str = TOKEN):
+    """Start the kit as the Dockerfile documents it: --privileged, else its explicit form.
+
+    (This host refuses --privileged: every capability it has, seccomp and AppArmor
+    unconfined, the cgroup tree, and systempaths=unconfined.)
+    """
+    return run_dind(engine, image or IMAGE, binds={volume: {"bind": "/var/lib/docker", "mode": "rw"}},
+                    port_bindings={8888: ("127.0.0.1", None)}, name=name,
+                    labels=lab.labels_for("09"), environment={"JUPYTER_TOKEN": token})
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +65,7 @@ def kit(engine):
     name = f"h09-kit-{uuid.uuid4().hex[:6]}"
     volume = engine.volumes.create(name, labels=lab.labels_for("09"))
     start = time.monotonic()
-    container = engine.containers.run(
-        IMAGE, name=name, detach=True, labels=lab.labels_for("09"),
-        environment={"JUPYTER_TOKEN": TOKEN}, ports={"8888/tcp": ("127.0.0.1", None)},
-        volumes={volume.name: {"bind": "/var/lib/docker", "mode": "rw"},
-                 "/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}}, **DIND)
+    container = run_kit(engine, name, volume.name)
     try:
         yield container, start
     finally:

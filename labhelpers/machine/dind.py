@@ -119,6 +119,58 @@ def fallback_options(missing: list[str]) -> dict:
 UNCONFINED_SYSTEM_PATHS = {"MaskedPaths": [], "ReadonlyPaths": []}
 
 
+def run_dind(client, image: str, binds: dict, port_bindings: dict | None = None, **create):
+    """Create and start a Docker-in-Docker container: privileged, else the explicit form.
+
+    ``--privileged`` first; where the host refuses it ("unable to apply caps"), every
+    capability the host has (:func:`fallback_options`) and unconfined system paths
+    (:data:`UNCONFINED_SYSTEM_PATHS`), which an inner Engine 28 needs. The refusal is
+    remembered per engine. Used by the machines here, and to run the kit image in its tests.
+
+    Args:
+        client: the engine's ``DockerClient``.
+        image: the image to run.
+        binds: volumes as docker-py's ``binds`` (``/sys/fs/cgroup`` is added in the fallback).
+        port_bindings: docker-py's ``port_bindings`` (their ports are exposed too).
+        **create: more ``APIClient.create_container`` arguments (``name``, ``labels``...).
+
+    Returns:
+        The started container (``docker.models.containers.Container``).
+
+    Raises:
+        docker.errors.APIError: the engine refused the container for another reason.
+
+    >>> run_dind(client, "docker:28-dind", {"vol": {"bind": "/var/lib/docker"}}, name="n")  # doctest: +SKIP
+    <Container: ...>
+    """
+    api = client.api
+    binds, port_bindings = dict(binds), dict(port_bindings or {})
+    create.setdefault("ports", list(port_bindings) or None)
+    create.setdefault("detach", True)
+
+    def start(host_config: dict):
+        created = api.create_container(image, host_config=host_config, **create)
+        try:
+            api.start(created["Id"])
+        except docker.errors.APIError:
+            api.remove_container(created["Id"], force=True, v=True)
+            raise
+        return client.containers.get(created["Id"])
+
+    if not _NO_PRIVILEGED.get(api.base_url):
+        try:
+            return start(api.create_host_config(binds=binds, port_bindings=port_bindings, privileged=True))
+        except docker.errors.APIError as err:
+            if "apply caps" not in str(err) and "operation not permitted" not in str(err):
+                raise
+            _NO_PRIVILEGED[api.base_url] = True
+    options = fallback_options(caps.missing_here())
+    binds.update(options.pop("extra_volumes"))
+    host_config = api.create_host_config(binds=binds, port_bindings=port_bindings, **options)
+    host_config.update(UNCONFINED_SYSTEM_PATHS)
+    return start(host_config)
+
+
 class MachineTLS(docker.tls.TLSConfig):
     """docker-py's TLS settings, made immune to ``REQUESTS_CA_BUNDLE``.
 
@@ -266,38 +318,15 @@ class Dind:
                 return self.client.networks.get(self.network_name)
 
     def _run(self, machine: str, image: str, volume: str, xarg):
-        """Create and start the machine's container: privileged, else the explicit fallback."""
         api = self.client.api
-        engine_key = api.base_url
-        binds = {volume: {"bind": "/var/lib/docker", "mode": "rw"}}
-        name = self.container_name(machine)
-        create = dict(
-            image=image, name=name, hostname=machine,
+        return run_dind(
+            self.client, image, binds={volume: {"bind": "/var/lib/docker", "mode": "rw"}},
+            port_bindings={PORT: ("127.0.0.1", None)},
+            name=self.container_name(machine), hostname=machine,
             entrypoint=["sh", "-c", _BOOT, "boot"], command=list(xarg or []),
             environment={"DOCKER_TLS_CERTDIR": ""}, labels=self._labels(machine),
-            ports=[PORT], detach=True,
             networking_config=api.create_networking_config(
-                {self.network_name: api.create_endpoint_config()}),
-        )
-        ports = {PORT: ("127.0.0.1", None)}
-        if not _NO_PRIVILEGED.get(engine_key):
-            try:
-                host_config = api.create_host_config(binds=binds, port_bindings=ports, privileged=True)
-                return self._start(api.create_container(host_config=host_config, **create))
-            except docker.errors.APIError as err:
-                if "apply caps" not in str(err) and "operation not permitted" not in str(err):
-                    raise
-                self._remove_container(name)
-                _NO_PRIVILEGED[engine_key] = True
-        options = fallback_options(caps.missing_here())
-        binds.update(options.pop("extra_volumes"))
-        host_config = api.create_host_config(binds=binds, port_bindings=ports, **options)
-        host_config.update(UNCONFINED_SYSTEM_PATHS)
-        return self._start(api.create_container(host_config=host_config, **create))
-
-    def _start(self, created: dict):
-        self.client.api.start(created["Id"])
-        return self.client.containers.get(created["Id"])
+                {self.network_name: api.create_endpoint_config()}))
 
     def _remove_container(self, name: str) -> None:
         try:
