@@ -32,7 +32,7 @@ BUILDKIT_PROGRESS=plain docker build ${NO_CACHE:+--no-cache} --build-arg "BASE=$
 build=$!
 tail -n +1 --pid="$build" -f build/kit/build.log 2>/dev/null \
   | grep --line-buffered -E '^(Step [0-9]+/[0-9]+ :|Successfully (built|tagged)|#[0-9]+ \[[^]]+\] |#[0-9]+ (naming to|writing image|ERROR))' \
-  | grep --line-buffered -v '^#[0-9]* \[internal\]' | cut -c1-120
+  | grep --line-buffered -v '^#[0-9]* \[internal\]' | awk '!seen[$0]++ { print substr($0, 1, 120); fflush() }'
 wait "$build"
 code=$?
 set -e

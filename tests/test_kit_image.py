@@ -21,7 +21,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import docker
 import pytest
 
 import labhelpers as lab
@@ -128,9 +127,21 @@ def _sanitizer_tar() -> bytes:
 def test_every_notebook_passes_nbval_inside_the_kit(kit, engine):
     container, _ = kit
     container.put_archive("/tmp", _sanitizer_tar())
-    # A client that waits as long as the notebooks take (docker-py's default is 60 s).
-    api = docker.APIClient(base_url=engine.api.base_url, version=engine.api.api_version,
-                           timeout=NBVAL_TIMEOUT)
+    # Wait as long as the notebooks take (docker-py's default read timeout is 60 s).
+    api, usual = engine.api, engine.api.timeout
+    api.timeout = NBVAL_TIMEOUT
+    try:
+        output, code, seconds = _nbval(api, container)
+    finally:
+        api.timeout = usual
+    print(f"\nnbval over {len(NOTEBOOKS)} notebooks inside the kit: {seconds:.0f} s")
+    assert code == 0, output[-4000:]
+    assert re.search(r"\d+ passed", output) and " failed" not in output
+    leftovers = _inner(container, "docker", "ps", "-aq", "--filter", "label=org.labhelpers.notebook")
+    assert leftovers == "", "the notebooks' last cells clean up"
+
+
+def _nbval(api, container) -> tuple[str, int, float]:
     cmd = ["python", "-m", "pytest", *NOTEBOOKS, "--nbval", "--nbval-current-env",
            "--nbval-sanitize-with", "/tmp/nbval-sanitize.cfg", "-p", "no:cacheprovider",
            "-q", "--durations=0", "--durations-min=20"]
@@ -141,10 +152,4 @@ def test_every_notebook_passes_nbval_inside_the_kit(kit, engine):
         text = chunk.decode(errors="replace")
         chunks.append(text)
         print(text, end="", flush=True)
-    output = "".join(chunks)
-    code = api.exec_inspect(run["Id"])["ExitCode"]
-    print(f"\nnbval over {len(NOTEBOOKS)} notebooks inside the kit: {time.monotonic() - start:.0f} s")
-    assert code == 0, output[-4000:]
-    assert re.search(r"\d+ passed", output) and " failed" not in output
-    leftovers = _inner(container, "docker", "ps", "-aq", "--filter", "label=org.labhelpers.notebook")
-    assert leftovers == "", "the notebooks' last cells clean up"
+    return "".join(chunks), api.exec_inspect(run["Id"])["ExitCode"], time.monotonic() - start

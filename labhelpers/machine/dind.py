@@ -284,7 +284,7 @@ class Dind:
     # -- reading ---------------------------------------------------------------------------
     def _containers(self, machine: str | None = None) -> list:
         wanted = [f"{STORE}={self.store}"] + ([f"{MACHINE}={machine}"] if machine else [])
-        return self.client.containers.list(all=True, filters={"label": wanted})
+        return self.client.containers.list(all=True, filters={"label": wanted}, ignore_removed=True)
 
     def hosts(self) -> list[Host]:
         """Every machine of the store; folders left without a container are pruned."""
