@@ -20,13 +20,14 @@ KIT_IMAGE ?= docker-python-lab:latest
 # The machine's pip configuration may name local indexes that do not exist: not our noise.
 PIP_QUIET := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" ; exit $${PIPESTATUS[0]}
 
-.PHONY: setup system venv engine images test lab doctor clean help slides demo bundle test-image
+.PHONY: setup system venv engine images test test-current current lab doctor clean help slides demo bundle test-image
 
 help:
 	@echo "make lab    set up, then serve JupyterLab on the notebooks (LAB_IP, LAB_PORT, NO_BROWSER=1)"
 	@echo "make test   set up, then run every test and validate every notebook against the engine"
 	@echo "make slides NB=00   present a notebook as a RISE slideshow; make demo: speaker's pre-flight"
 	@echo "make bundle BUNDLE=lab-bundle.tar.gz   the offline bundle; make test-image: the kit image"
+	@echo "make test-current   every notebook on today's engine (Engine 28.5, min API 1.44, containerd store)"
 	@echo "parts: system venv engine images doctor clean"
 
 setup: system venv engine images
@@ -58,7 +59,21 @@ test: setup
 	$(PY) -m pytest tests notebooks \
 	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)
 
-lab: setup
+# Today's engine beside the machine's: Docker Engine 28.5 (Debian sid) as docker-in-docker with
+# Docker 29's defaults (minimum API 1.44, containerd image store); labhelpers.current.
+current: setup
+	@$(PY) -m labhelpers engine current start
+	@scripts/in-current-engine.sh $(PY) -m labhelpers prepare
+
+# Every notebook once under nbval on the current engine, run as a learner there would.
+test-current: current
+	LABHELPERS_REQUIRE_CURRENT=1 scripts/in-current-engine.sh $(PY) -m pytest tests/test_current.py notebooks \
+	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)
+
+# JupyterLab first: the images are prepared in the background, and each notebook's first
+# cell (lab.doctor("NN")) waits for the ones that notebook needs.
+lab: system venv engine
+	@$(PY) -m labhelpers prepare --background
 	@echo "JupyterLab on http://$(LAB_IP):$(LAB_PORT)/lab (the full URL with its token follows)"
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=$(LAB_IP) --port=$(LAB_PORT) \
 	    $(if $(NO_BROWSER),--no-browser,) \

@@ -19,10 +19,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=300, help="round trips per way and endpoint")
     args = parser.parse_args()
-    version = lab.client().version()
-    print(f"engine {version['Version']} (API {version['ApiVersion']}), docker-py {docker.__version__}, "
-          f"Python {platform.python_version()}, {args.repeat} round trips each, interleaved")
-    table = latency.measure(repeat=args.repeat, version=version["ApiVersion"])
+    client = lab.client()
+    version = client.version()
+    used = client.api.api_version  # negotiated: the older of the engine's newest and docker-py's
+    print(f"engine {version['Version']} (API {version['MinAPIVersion']} to {version['ApiVersion']}), "
+          f"docker-py {docker.__version__}, API {used} for every way, Python {platform.python_version()}, "
+          f"{args.repeat} round trips each, interleaved")
+    table = latency.measure(repeat=args.repeat, version=used)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 

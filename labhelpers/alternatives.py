@@ -34,11 +34,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 
+from .images import CATALOGUE
 from .labels import labels_for
+from .rawapi.versions import negotiated
 
 #: The command every container runs: one line on stdout.
 COMMAND = ["python", "-c", "print('hello from a container')"]
-IMAGE = "python:3.11-slim-bookworm"
+#: The lab's python image (the catalogue's).
+IMAGE = CATALOGUE["python"].ref
 
 
 def _labels(labels: dict | None) -> dict:
@@ -126,7 +129,7 @@ class _UnixHTTP(http.client.HTTPConnection):
 
 def _call(path, method, url, body=None):
     conn = _UnixHTTP(path)
-    conn.request(method, "/v1.41" + url, body=json.dumps(body) if body is not None else None,
+    conn.request(method, url, body=json.dumps(body) if body is not None else None,
                  headers={"Content-Type": "application/json"})
     resp = conn.getresponse()
     data = resp.read()
@@ -148,16 +151,17 @@ def _frames(data):
 def with_raw(cmd, name, n=1, image=IMAGE, labels=None, sock=None):
     """The standard library only: HTTP/1.1 over the engine's unix socket."""
     sock = sock or _socket_path()
+    v = "/v" + negotiated(sock)  # as the CLI: HEAD /_ping → Api-Version, the older of its and ours
     out = []
     for i in range(n):
         spec = {"Image": image, "Cmd": cmd, "Labels": _labels(labels)}
-        cid = json.loads(_call(sock, "POST", f"/containers/create?name={name}-{i}", spec))["Id"]
+        cid = json.loads(_call(sock, "POST", f"{v}/containers/create?name={name}-{i}", spec))["Id"]
         try:
-            _call(sock, "POST", f"/containers/{cid}/start")
-            _call(sock, "POST", f"/containers/{cid}/wait")
-            out.append(_frames(_call(sock, "GET", f"/containers/{cid}/logs?stdout=1")).decode().strip())
+            _call(sock, "POST", f"{v}/containers/{cid}/start")
+            _call(sock, "POST", f"{v}/containers/{cid}/wait")
+            out.append(_frames(_call(sock, "GET", f"{v}/containers/{cid}/logs?stdout=1")).decode().strip())
         finally:
-            _call(sock, "DELETE", f"/containers/{cid}?force=1&v=1")
+            _call(sock, "DELETE", f"{v}/containers/{cid}?force=1&v=1")
     return out
 
 

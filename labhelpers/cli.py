@@ -30,11 +30,15 @@ def _doctor(args) -> int:
 
 
 def _prepare(args) -> int:
-    from . import images
+    from . import images, warmup
 
+    if args.background:
+        print(warmup.start())
+        return 0
     start = time.monotonic()
-    images.prepare()
-    print(f"prepared {len(images.CATALOGUE)} images in {time.monotonic() - start:.1f} s")
+    done = warmup.record() if args.record else images.prepare(notebook=args.notebook)
+    scope = f" for notebook {args.notebook}" if args.notebook else ""
+    print(f"prepared {len(done)} image{'s' * (len(done) != 1)}{scope} in {time.monotonic() - start:.1f} s")
     if args.demo:
         from . import demo
 
@@ -117,6 +121,11 @@ def parser() -> argparse.ArgumentParser:
     prep.add_argument("--demo", action="store_true",
                       help="speaker's pre-flight: also warm caches and dry-run every notebook, "
                            "printing each one's worst cell time")
+    prep.add_argument("--notebook", metavar="NN", help="only the images this notebook needs")
+    prep.add_argument("--background", action="store_true",
+                      help="prepare in the background and return at once (make lab); "
+                           "lab.doctor('NN') waits for the images its notebook needs")
+    prep.add_argument("--record", action="store_true", help=argparse.SUPPRESS)
     prep.set_defaults(run=_prepare)
     clean = sub.add_parser("clean", help="remove what the lab created, and nothing else")
     clean.add_argument("--notebook", metavar="NN", help="only this notebook's objects (two digits)")

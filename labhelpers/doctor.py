@@ -20,7 +20,7 @@ import shutil
 from dataclasses import dataclass, field
 
 from . import engine, images
-from .errors import EngineError
+from .errors import EngineError, EngineRefusesClient
 
 BINDER_NOTE = (
     "This looks like Binder, which has no Docker engine: the notebooks here are "
@@ -90,7 +90,8 @@ def check() -> Report:
         report.rows.append(("endpoint", f"{endpoint.url} (from {endpoint.source})"))
         client = engine.client()
     except EngineError as err:
-        report.rows.insert(0, ("engine", "NOT FOUND"))
+        found = isinstance(err, EngineRefusesClient)  # it answered, but not in any version we speak
+        report.rows.insert(0, ("engine", "found, but it refuses the kit's client" if found else "NOT FOUND"))
         report.error = err
         return report
     version = client.version()

@@ -47,6 +47,8 @@ from .errors import (
     EngineTooOld,
     EngineUnreachable,
 )
+from .rawapi.versions import negotiate
+from .rawapi.versions import parse as parse_version
 
 #: The oldest Engine API the kit supports: Docker 19.03 (2019).
 MIN_API_VERSION = "1.40"
@@ -276,24 +278,25 @@ def _explain_api_error(endpoint: Endpoint, err: Exception) -> EngineError:
     )
 
 
-def _version_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split(".") if part.isdigit())
-
-
 def diagnose(endpoint: Endpoint | None = None) -> dict:
     """Contact the engine once and explain any failure.
 
     Args:
         endpoint: where to look (default: :func:`find_endpoint`).
 
+    The question is an unversioned ``GET /version``: every engine answers it,
+    whatever range of API versions it serves (Engine 29 refuses versioned
+    requests below 1.44), so the diagnosis never depends on a version.
+
     Returns:
-        The engine's ``/version`` answer.
+        The engine's ``/version`` answer (``ApiVersion`` its newest API version,
+        ``MinAPIVersion`` its oldest).
 
     Raises:
         EngineError: one subclass per failure, its message says what to do.
 
-    >>> diagnose()["ApiVersion"]                   # doctest: +SKIP
-    '1.41'
+    >>> sorted(diagnose())[:3]                     # doctest: +SKIP
+    ['ApiVersion', 'Arch', 'BuildTime']
     """
     endpoint = endpoint or find_endpoint()
     _check_scheme(endpoint)
@@ -302,6 +305,7 @@ def diagnose(endpoint: Endpoint | None = None) -> dict:
     elif endpoint.scheme in ("tcp", "http", "https"):
         _probe_tcp(endpoint)
     try:
+        # A fixed version here only spares docker-py's own probe: the request is unversioned.
         api = docker.APIClient(
             version=MIN_API_VERSION, timeout=TIMEOUT, **endpoint.client_kwargs()
         )
@@ -311,7 +315,7 @@ def diagnose(endpoint: Endpoint | None = None) -> dict:
     else:
         api.close()
     server_api = version.get("ApiVersion", "0")
-    if _version_tuple(server_api) < _version_tuple(MIN_API_VERSION):
+    if parse_version(server_api) < parse_version(MIN_API_VERSION):
         raise EngineTooOld(
             f"The engine at {endpoint.url} is Docker {version.get('Version', '?')} "
             f"(API {server_api}); the lab needs API {MIN_API_VERSION} (Docker 19.03) or newer.",
@@ -329,10 +333,26 @@ def client(timeout: int = 60) -> docker.DockerClient:
     """The one shared ``docker.DockerClient`` for the engine the kit found.
 
     It is created on first use, after :func:`diagnose` has checked the engine,
-    and reused while the endpoint stays the same.
+    and reused while the endpoint stays the same. Its API version is negotiated
+    as the ``docker`` CLI does (:func:`labhelpers.rawapi.versions.negotiate`): the
+    older of the engine's newest and the installed docker-py's newest (docker 7.1
+    speaks 1.44, 7.2 speaks 1.45). An engine whose oldest version is newer than
+    that (Engine 29 starts at 1.44; docker 7.0 speaks 1.41) is refused here with
+    one clear :class:`~labhelpers.errors.EngineRefusesClient`, not a ``400`` later.
+
+    Where the engine is: :func:`find_endpoint`, the CLI's order (``DOCKER_HOST``,
+    then the current docker context, then the default sockets). docker 7.2's
+    ``docker.from_env()`` follows the current context too (7.1's ignored it), so
+    on docker 7.2 ``lab.client()`` and a plain ``docker.from_env()`` in a notebook
+    reach the same engine; the kit keeps its own lookup because it also works with
+    docker 7.1, finds Docker Desktop's and rootless sockets when the default one is
+    missing, and explains each failure. ``from_env()`` asks the engine for its own
+    newest version instead of negotiating; the kit's client never uses a version
+    newer than docker-py knows.
 
     Raises:
         EngineError: no usable engine; the message says what to do.
+        EngineRefusesClient: the engine refuses the installed docker-py (upgrade it).
 
     >>> import labhelpers as lab
     >>> lab.client().containers.run("python:3.13-slim-trixie", "echo hi",
@@ -345,10 +365,8 @@ def client(timeout: int = 60) -> docker.DockerClient:
         if cached is not None and _cache.get("endpoint") == endpoint:
             return cached
         version = diagnose(endpoint)
-        api_version = min(
-            (version["ApiVersion"], docker.constants.DEFAULT_DOCKER_API_VERSION),
-            key=_version_tuple,
-        )
+        api_version = negotiate(version["ApiVersion"], minimum=version.get("MinAPIVersion"),
+                                where=f"The engine at {endpoint.url} (Docker {version.get('Version', '?')})")
         made = docker.DockerClient(
             version=api_version, timeout=timeout, **endpoint.client_kwargs()
         )

@@ -69,6 +69,15 @@ class EngineTooOld(EngineError):
     """The engine answers, but speaks an API older than the kit needs."""
 
 
+class EngineRefusesClient(EngineError):
+    """The engine's oldest API is newer than the newest the kit's client speaks.
+
+    Docker Engine 29 accepts API 1.44 and newer (any engine can be set so with
+    ``DOCKER_MIN_API_VERSION``); docker-py 7.0 speaks at most 1.41. Every request
+    of such a client would get ``400 client version ... is too old``.
+    """
+
+
 class EngineSetupError(EngineError):
     """Starting or installing an engine failed, or is not possible here."""
 

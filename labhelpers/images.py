@@ -297,8 +297,15 @@ def ensure(name: str, client=None, log=print) -> object:
     return ensure_outcome(name, client, log).image
 
 
-def ensure_outcome(name: str, client=None, log=print) -> Outcome:
-    """Like :func:`ensure`, but says how the image came and how long it took."""
+def ensure_outcome(name: str, client=None, log=print, build: bool = True) -> Outcome:
+    """Like :func:`ensure`, but says how the image came and how long it took.
+
+    Args:
+        name: a catalogue name or its full reference.
+        client: a ``docker.DockerClient`` (default: the kit's).
+        log: called with progress lines.
+        build: build a stand-in when nothing else works (False: raise instead).
+    """
     from .engine import client as get_client
 
     entry = spec(name)
@@ -332,7 +339,7 @@ def ensure_outcome(name: str, client=None, log=print) -> Outcome:
         reasons.append(f"bundle: {tarball} does not hold {entry.ref}")
     else:
         reasons.append(f"bundle: no {tarball}")
-    if entry.standin is None:
+    if entry.standin is None or not build:
         raise ImageError(
             f"{entry.ref} could not be made present:\n  " + "\n  ".join(reasons),
             "connect to a registry, or import an offline bundle "
@@ -352,21 +359,129 @@ def ensure_outcome(name: str, client=None, log=print) -> Outcome:
     return done("stand-in")
 
 
-def prepare(client=None, log=print) -> list[Outcome]:
-    """Ensure every image of the catalogue; print what was done for each.
+def for_notebook(notebook: str | None = None) -> list[ImageSpec]:
+    """The catalogue entries one notebook needs (every entry when ``notebook`` is None).
 
-    Idempotent: with every image present it only asks the engine, in well
-    under a second.
+    >>> [entry.ref for entry in for_notebook("00")]
+    ['python:3.13-slim-trixie']
+    """
+    return [entry for entry in CATALOGUE.values() if notebook is None or notebook in entry.notebooks]
 
-    >>> prepare()                                    # doctest: +SKIP
+
+def prepare(client=None, log=print, notebook: str | None = None,
+            workers: int | None = None, progress=None) -> list[Outcome]:
+    """Ensure the images of the catalogue (or of one notebook); print what was done for each.
+
+    Images that are missing are made present side by side, at most ``workers`` at a
+    time (default: the machine's cores); stand-ins fetch their Debian packages
+    first, once per release. Idempotent: with every image present it only asks the
+    engine, in well under a second.
+
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+        log: called with progress lines (default: ``print``).
+        notebook: only the images this notebook needs (``"03"``).
+        workers: how many images to make present at once.
+        progress: called as ``progress(ref, state)`` with ``"working"``, then
+            ``"ready"`` or ``"failed"``, for each image (:mod:`labhelpers.warmup`).
+
+    Returns:
+        One :class:`Outcome` per image, in the catalogue's order.
+
+    Raises:
+        ImageError: an image could not be made present (the others are still tried).
+
+    >>> prepare(notebook="00")                       # doctest: +SKIP
     python:3.13-slim-trixie          present      0.0 s
     """
-    outcomes = []
-    for name in CATALOGUE:
-        outcome = ensure_outcome(name, client, log)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .engine import client as get_client
+
+    client = client or get_client()
+    entries = for_notebook(notebook)
+    workers = max(1, workers or os.cpu_count() or 1)
+
+    def one(entry: ImageSpec, build: bool) -> Outcome:
+        def tagged(line: str) -> None:
+            log(f"{entry.ref}: {line.strip()}" if line.startswith(" ") else line)
+
+        if progress:
+            progress(entry.ref, "working")
+        try:
+            outcome = ensure_outcome(entry.ref, client, tagged, build=build)
+        except ImageError:
+            if progress and (build or entry.standin is None):
+                progress(entry.ref, "failed")
+            raise
+        if progress:
+            progress(entry.ref, "ready")
         log(str(outcome))
-        outcomes.append(outcome)
-    return outcomes
+        return outcome
+
+    # First what is here, pulled or bundled; then the stand-ins, from packages fetched once.
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {entry.ref: pool.submit(one, entry, False) for entry in entries}
+        to_build = [entry for entry in entries
+                    if futures[entry.ref].exception() is not None and entry.standin is not None]
+        if to_build:
+            from . import standin
+
+            standin.download(to_build, log)
+            futures.update({entry.ref: pool.submit(one, entry, True) for entry in to_build})
+    futures = [futures[entry.ref] for entry in entries]
+    failures = [f.exception() for f in futures if f.exception() is not None]
+    if failures:
+        raise failures[0] if len(failures) == 1 else ImageError(
+            "\n".join(str(getattr(err, "what", err)) for err in failures),
+            getattr(failures[0], "todo", "") or "see each image's reason above",
+        )
+    return [f.result() for f in futures]
+
+
+def store(client=None) -> str:
+    """How the engine keeps images: ``"containerd"`` or ``"classic"``.
+
+    Docker 29 and Docker Desktop keep images in containerd's content store and
+    unpack them into snapshots (``docker info`` shows the driver
+    ``io.containerd.snapshotter.v1``); older engines keep unpacked layers in a
+    graph driver (``overlay2``). An image's size means something else on each.
+
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+
+    >>> store()                                      # doctest: +SKIP
+    'classic'
+
+    Introduced in ``00-start-here``.
+    """
+    from .engine import client as get_client
+
+    info = (client or get_client()).info()
+    status = dict(tuple(pair) for pair in info.get("DriverStatus") or [] if len(pair) == 2)
+    return "containerd" if "snapshotter" in status.get("driver-type", "") else "classic"
+
+
+#: What an image's size counts, by image store.
+SIZE_MEANING = {
+    "classic": "the unpacked layers",
+    "containerd": "the compressed content plus the unpacked snapshot",
+}
+
+
+def size_note(client=None) -> str:
+    """One line saying what the ``size (MB)`` of :func:`table` counts on this engine.
+
+    The official column is always the registry's uncompressed image size, so on the
+    containerd store a stand-in looks larger than it is.
+
+    >>> size_note()                                  # doctest: +SKIP
+    'size (MB) on this engine (classic image store): the unpacked layers'
+
+    Introduced in ``00-start-here``.
+    """
+    kind = store(client)
+    return f"size (MB) on this engine ({kind} image store): {SIZE_MEANING[kind]}"
 
 
 def table(client=None):

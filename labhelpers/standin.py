@@ -168,6 +168,42 @@ def rootfs_path(spec) -> str:
     return os.path.join(cache_dir(), "rootfs", f"{name}-{spec.standin.digest()}.tar")
 
 
+def download(specs, log=print) -> None:
+    """Fetch, once per Debian release, every package the stand-ins of ``specs`` need.
+
+    Stand-ins are then built side by side from the warm package cache: parallel
+    debootstraps never download (nor half-write) the same file at once. Specs whose
+    root filesystem is already kept (:func:`rootfs_path`) are skipped.
+
+    Args:
+        specs: :class:`~labhelpers.images.ImageSpec` entries with a stand-in recipe.
+        log: called with progress lines.
+
+    Raises:
+        ImageError: not root, no debootstrap, no mirror, or the download failed.
+
+    >>> download([])                                 # nothing to build: nothing fetched
+    """
+    wanted: dict[str, set[str]] = {}
+    for spec in specs:
+        if spec.standin is not None and not os.path.exists(rootfs_path(spec)):
+            wanted.setdefault(spec.standin.suite, set()).update(spec.standin.packages)
+    if not wanted:
+        return
+    tool = _require_tools()
+    mirror = debian_mirror()
+    for suite, packages in sorted(wanted.items()):
+        debs = os.path.join(cache_dir(), "debootstrap", suite)
+        os.makedirs(debs, exist_ok=True)
+        t0 = time.monotonic()
+        log(f"debootstrap {suite}: fetching {len(packages)} packages and what they need ...")
+        with tempfile.TemporaryDirectory(prefix="labhelpers-download-") as tmp:
+            _run([tool, "--download-only", "--variant=minbase",
+                  f"--include={','.join(sorted(packages))}", f"--cache-dir={debs}",
+                  suite, os.path.join(tmp, "rootfs"), mirror], "debootstrap --download-only")
+        log(f"debootstrap {suite}: packages ready in {time.monotonic() - t0:.0f} s")
+
+
 def _make_rootfs(recipe: Recipe, tar: str, log) -> None:
     tool = _require_tools()
     mirror = debian_mirror()

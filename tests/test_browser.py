@@ -31,7 +31,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 OUT = ROOT / "test-output" / "browser"
 CHROMIUM = "/usr/bin/chromium"
 TOKEN = "h09-browser"
-# Seconds a notebook may run in the browser (notebook 03 is the longest, ~4 minutes).
+# Seconds the widget notebooks below may run in the browser.
 RUN_TIMEOUT = 420
 
 pytestmark = pytest.mark.slow
@@ -64,6 +64,10 @@ def server():
     (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
     (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
         '{"fetchNews": "false", "checkForUpdates": false}')
+    # Every cell rendered, not only those scrolled into view, so the test sees them all.
+    (settings / "@jupyterlab" / "notebook-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
+        '{"windowingMode": "none"}')
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings))
     port = free_port()
     log = open(OUT / "jupyterlab.log", "w")
@@ -176,10 +180,25 @@ def _errors(page) -> list[str]:
     return page.evaluate(_ERRORS)
 
 
+# The stored outputs of the open notebook, and how many of them the page shows.
+_RENDERED = """() => { const w = window.jupyterapp.shell.currentWidget;
+  const code = w.content.widgets.filter(c => c.model.type === 'code');
+  return {stored: code.reduce((n, c) => n + c.model.outputs.length, 0),
+          shown: w.content.node.querySelectorAll('.jp-OutputArea-output').length,
+          unrun: code.filter(c => c.model.executionCount === null).length}; }"""
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_in_the_browser_without_errors(server, page, path, client):
+def test_notebook_renders_its_stored_outputs(server, page, path):
+    """What a reader sees on opening a notebook: every stored output rendered, no error.
+
+    nbval executes every notebook on the engine; the browser need not run them again
+    (the widget and slide tests below run what only a browser can show).
+    """
     url, _ = server
-    _open_and_run_all(page, url, path.name)
+    _open(page, url, f"lab/tree/{path.name}?reset&token={TOKEN}", _KERNEL_IDLE)
+    page.wait_for_timeout(1000)
+    counts = page.evaluate(_RENDERED)
     errors = _errors(page)
     page.keyboard.press("Escape")
     # The screenshot shows the first code cell (the doctor's report) at the top.
@@ -188,10 +207,9 @@ def test_notebook_runs_in_the_browser_without_errors(server, page, path, client)
       w.content.activeCellIndex = i; return w.content.scrollToItem(i, 'start'); }""")
     page.wait_for_timeout(500)
     page.screenshot(path=str(OUT / f"{path.stem}.png"))
-    assert errors == [], "cells failed in the browser:\n" + "\n".join(errors)
-    rendered = page.locator(".jp-OutputArea-output").count()
-    assert rendered > 0, "no output rendered"
-    assert lab.labels.managed(client, notebook=path.name[:2]) == []
+    assert errors == [], "stored errors:\n" + "\n".join(errors)
+    assert counts["unrun"] == 0, counts
+    assert counts["stored"] > 0 and counts["shown"] >= counts["stored"], counts
 
 
 def test_rise_slideshow_renders_a_slide(server, page):

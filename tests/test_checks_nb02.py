@@ -21,8 +21,8 @@ def hello_name(monkeypatch, client):
 
 
 def create(name, labels, cmd=("echo", "hello")):
-    api = RawClient(version="1.41")
-    body = {"Image": "python:3.11-slim-bookworm", "Cmd": list(cmd), "Labels": labels}
+    api = RawClient()
+    body = {"Image": lab.images.spec("python").ref, "Cmd": list(cmd), "Labels": labels}
     resp = api.post("/containers/create", query={"name": name}, json=body)
     assert resp.status == 201, resp.message
     return api, resp.json()["Id"]

@@ -127,3 +127,14 @@ def test_standin_rootfs_is_kept_by_recipe_hash(monkeypatch, tmp_path):
 def test_standins_are_built_from_todays_debian():
     assert images.CATALOGUE["python"].standin.suite == "trixie"
     assert images.CATALOGUE["dind"].standin.suite == "sid"
+
+
+def test_prepare_for_one_notebook_makes_only_its_images_present(client, python_image):
+    assert [e.ref for e in images.for_notebook("03")] == [images.CATALOGUE["python"].ref,
+                                                         images.CATALOGUE["dind"].ref]
+    done = subprocess.run([sys.executable, "-m", "labhelpers", "prepare", "--notebook", "00"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert images.CATALOGUE["python"].ref in done.stdout
+    assert images.CATALOGUE["redis"].ref not in done.stdout
+    assert "prepared 1 image for notebook 00" in done.stdout

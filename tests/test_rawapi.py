@@ -9,9 +9,10 @@ import uuid
 
 import pytest
 
-from labhelpers.rawapi import FrameDecoder, RawClient, demux, frames, hijack, raw_request, split
+import labhelpers as lab
+from labhelpers.rawapi import FrameDecoder, RawClient, demux, frames, hijack, raw_request, split, versions
 
-IMAGE = "python:3.11-slim-bookworm"
+IMAGE = lab.images.spec("python").ref
 BOTH = "for i in 1 2 3; do echo out$i; echo err$i >&2; done"
 # Not the notebook's labels: a run of notebook 02 at the same time would clean these away.
 RUN = f"h02-{uuid.uuid4().hex[:8]}"
@@ -20,7 +21,7 @@ LABELS = {"org.labhelpers.test": RUN}
 
 @pytest.fixture
 def api(client):
-    return RawClient(version="1.41")
+    return RawClient()  # negotiates on its first request
 
 
 @pytest.fixture
@@ -48,13 +49,14 @@ def make(api, python_image):
 def test_ping_version_and_negotiation(api):
     assert api.get("/_ping").body == b"OK"
     fresh = RawClient()
-    assert fresh.negotiate() == fresh.get("/version").json()["ApiVersion"]
+    newest = RawClient(version=None).get("/version").json()["ApiVersion"]  # unversioned: the engine's
+    assert fresh.negotiate() == min(newest, versions.client_newest(), key=versions.parse)
     too_new = RawClient(version="1.99").get("/version")
     assert too_new.status == 400 and "too new" in too_new.message
 
 
 def test_raw_request_by_hand_is_http(api):
-    answer = raw_request(api.socket_path, "GET", "/v1.41/_ping")
+    answer = raw_request(api.socket_path, "GET", api.url("/_ping"))
     assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"Api-Version: " in answer and answer.endswith(b"\r\n\r\nOK")
 
@@ -115,7 +117,7 @@ def test_tty_output_has_no_frames(api, make):
 def test_attach_over_a_hijacked_connection(api, make):
     cid = make("read line; echo got $line; echo bye >&2", start=False, OpenStdin=True, StdinOnce=True,
                AttachStdin=True, AttachStdout=True, AttachStderr=True)
-    target = f"/v1.41/containers/{cid}/attach?stream=1&stdin=1&stdout=1&stderr=1"
+    target = api.url(f"/containers/{cid}/attach", {"stream": 1, "stdin": 1, "stdout": 1, "stderr": 1})
     with hijack(api.socket_path, target) as h:
         assert h.status.startswith("HTTP/1.1 101")
         assert api.post(f"/containers/{cid}/start").status == 204

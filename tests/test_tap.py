@@ -12,9 +12,10 @@ import uuid
 
 import pytest
 
+import labhelpers as lab
 from labhelpers.rawapi import Tap, split
 
-IMAGE = "python:3.11-slim-bookworm"
+IMAGE = lab.images.spec("python").ref
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@
 - :mod:`~labhelpers.rawapi.frames`: the 8-byte stdout/stderr frame header, decoded.
 - :mod:`~labhelpers.rawapi.tap`: a recording proxy between a client and the engine.
 - :mod:`~labhelpers.rawapi.latency`: round trips of each way to call the API.
+- :mod:`~labhelpers.rawapi.versions`: the API version a client and the engine agree on.
 
 The exception to the house rule "no hand-written replacement for docker-py":
 teaching the raw protocol is this package's purpose.
@@ -18,8 +19,10 @@ Introduced in ``02-docker-engine-api``.
 from .frames import Frame, FrameDecoder, demux, split
 from .http import RawClient, Response, UnixHTTPConnection, default_socket, hijack, query_string, raw_request
 from .tap import Exchange, Tap
+from .versions import negotiate, negotiated
 
 __all__ = [
     "Exchange", "Frame", "FrameDecoder", "RawClient", "Response", "Tap", "UnixHTTPConnection",
-    "default_socket", "demux", "hijack", "query_string", "raw_request", "split",
+    "default_socket", "demux", "hijack", "negotiate", "negotiated", "query_string", "raw_request",
+    "split",
 ]

@@ -4,7 +4,7 @@ The Docker Engine API is plain HTTP/1.1; on Linux it listens on a unix socket
 instead of a TCP port. :class:`UnixHTTPConnection` is ``http.client``'s
 connection with ``connect()`` swapped for an ``AF_UNIX`` socket: nothing else
 changes. :class:`RawClient` adds the engine's habits (JSON bodies, a version
-prefix, ``filters`` given as JSON in the query string).
+prefix agreed with the engine, ``filters`` given as JSON in the query string).
 
 >>> from labhelpers.rawapi import RawClient
 >>> api = RawClient()                            # doctest: +SKIP
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from ..errors import LabError
+from .versions import negotiated
 
 #: Seconds to wait for the engine to accept a connection or answer.
 TIMEOUT = 30
@@ -131,15 +132,21 @@ class RawClient:
 
     Args:
         socket_path: the engine's socket (default: the kit's engine, see :func:`default_socket`).
-        version: an API version prefix like ``"1.41"``; None sends unversioned paths
-            (the engine then answers with its own, newest, version).
+        version: ``"auto"`` (the default) agrees on an API version with the engine before
+            the first request, as the ``docker`` CLI does (see :meth:`negotiate`); None sends
+            unversioned paths (the engine then answers with its own newest version); a
+            version like ``"1.44"`` pins it, and an engine outside that range answers ``400``.
+        timeout: seconds to wait for the engine to accept a connection or answer.
 
-    >>> api = RawClient(version="1.41")              # doctest: +SKIP
+    >>> api = RawClient()                            # doctest: +SKIP
     >>> api.get("/containers/json", query={"all": 1}).status   # doctest: +SKIP
     200
+    >>> api.version                                  # doctest: +SKIP
+    '1.45'
     """
 
-    def __init__(self, socket_path: str | None = None, version: str | None = None, timeout: float = TIMEOUT):
+    def __init__(self, socket_path: str | None = None, version: str | None = "auto",
+                 timeout: float = TIMEOUT):
         self.socket_path = socket_path or default_socket()
         self.version = version
         self.timeout = timeout
@@ -148,9 +155,13 @@ class RawClient:
     def url(self, path: str, query: dict | None = None) -> str:
         """The request target: version prefix, path, query string.
 
-        >>> RawClient("/x.sock", version="1.41").url("/containers/json", {"all": 1})
-        '/v1.41/containers/json?all=1'
+        >>> RawClient("/x.sock", version="1.44").url("/containers/json", {"all": 1})
+        '/v1.44/containers/json?all=1'
+        >>> RawClient("/x.sock", version=None).url("/version")
+        '/version'
         """
+        if self.version == "auto":
+            self.negotiate()
         prefix = f"/v{self.version}" if self.version and not path.startswith("/v1.") else ""
         return prefix + path + query_string(query)
 
@@ -167,8 +178,12 @@ class RawClient:
 
         Raises:
             LabError: the socket cannot be reached.
+            EngineRefusesClient: negotiating (``version="auto"``), the engine refuses
+                every version the kit speaks.
         """
-        target = self.url(path, query)
+        return self._send(method, self.url(path, query), json, headers)
+
+    def _send(self, method: str, target: str, json=None, headers: dict | None = None) -> Response:
         body = None if json is None else jsonlib.dumps(json).encode()
         sent = {"Content-Type": "application/json"} if body is not None else {}
         sent.update(headers or {})
@@ -194,18 +209,24 @@ class RawClient:
             self._conn = None if resp.will_close else conn
             return Response(method, target, resp.status, resp.reason, dict(resp.getheaders()), data, elapsed)
 
-    def negotiate(self, newest: str = "1.50") -> str:
+    def negotiate(self, newest: str | None = None) -> str:
         """Agree on an API version as the ``docker`` CLI does, and use it from now on.
 
-        The engine says its version in the ``Api-Version`` header of ``/_ping``;
-        the client uses the older of that and its own newest.
+        The engine says its newest version in the ``Api-Version`` header of
+        ``HEAD /_ping``; the client uses the older of that and its own newest
+        (see :func:`labhelpers.rawapi.versions.negotiated`).
+
+        Args:
+            newest: the newest version this client speaks (default: what the
+                installed docker-py speaks).
+
+        Raises:
+            EngineRefusesClient: the engine's oldest version is newer than ``newest``.
 
         >>> RawClient().negotiate()                      # doctest: +SKIP
-        '1.41'
+        '1.45'
         """
-        engine = self.request("HEAD", "/_ping").headers.get("Api-Version", newest)
-        key = lambda v: tuple(int(x) for x in v.split("."))
-        self.version = min(engine, newest, key=key)
+        self.version = negotiated(self.socket_path, newest, self.timeout)
         return self.version
 
     def get(self, path: str, **kwargs) -> Response:
@@ -327,7 +348,8 @@ class Hijacked:
 def hijack(socket_path: str, target: str, body: bytes = b"", timeout: float = TIMEOUT) -> Hijacked:
     """POST ``target`` asking for an upgraded connection, as ``docker run`` does to attach.
 
-    >>> with hijack(sock, "/v1.41/containers/ID/attach?stream=1&stdout=1") as h:  # doctest: +SKIP
+    >>> api = RawClient()                            # doctest: +SKIP
+    >>> with hijack(api.socket_path, api.url(f"/containers/{cid}/attach", {"stream": 1, "stdout": 1})) as h:  # doctest: +SKIP
     ...     h.status
     'HTTP/1.1 101 UPGRADED'
     """

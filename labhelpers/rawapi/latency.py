@@ -25,6 +25,7 @@ import time
 from urllib.parse import quote
 
 from .http import RawClient, default_socket, raw_request
+from .versions import negotiated
 
 WAYS = ("raw socket", "http.client", "requests-unixsocket", "docker-py")
 ENDPOINTS = ("/_ping", "/containers/json")
@@ -55,18 +56,24 @@ def callers(socket_path: str, version: str) -> dict:
     }
 
 
-def measure(repeat: int = 200, warmup: int = 5, socket_path: str | None = None, version: str = "1.41"):
+def measure(repeat: int = 200, warmup: int = 5, socket_path: str | None = None,
+            version: str | None = None):
     """Time each way's round trips; a pandas DataFrame, one row per (way, endpoint).
 
     Args:
         repeat: round trips per way and endpoint.
         warmup: round trips first, not counted (connections, caches).
         socket_path: the engine's socket (default: the kit's engine).
-        version: the API version prefix every way uses.
+        version: the API version prefix every way uses (default: the one the kit
+            negotiates with the engine, see :func:`~labhelpers.rawapi.versions.negotiated`).
+
+    Raises:
+        EngineRefusesClient: the engine refuses every version the kit speaks.
     """
     import pandas as pd
 
-    calls = callers(socket_path or default_socket(), version)
+    socket_path = socket_path or default_socket()
+    calls = callers(socket_path, version or negotiated(socket_path))
     times: dict = {key: [] for key in calls}
     for i in range(warmup + repeat):
         for key, call in calls.items():

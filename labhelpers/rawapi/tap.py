@@ -14,7 +14,7 @@ Point any client at it with ``DOCKER_HOST=unix://<tap.path>``:
 ...     tap.run("docker ps").returncode
 ...     tap.lines()
 0
-['HEAD   /_ping  ...  200  0.4 ms', 'GET    /v1.41/containers/json  ...  200  1.9 ms']
+['HEAD   /_ping  ...  200  0.4 ms', 'GET    /v1.../containers/json  ...  200  1.9 ms']
 
 From a terminal: ``python -m labhelpers tap -- docker ps``.
 
@@ -48,7 +48,8 @@ class Exchange:
     """One request through the tap, and its answer.
 
     Attributes:
-        method, target: the request line (``GET``, ``/v1.41/containers/json?all=1``).
+        method, target: the request line (``GET``, ``/v<API version>/containers/json?all=1``:
+            a client's paths start with the API version it negotiated).
         status, reason: the answer's status line (None while unanswered).
         started: seconds since the tap started, when the request began.
         duration: seconds from the request to the end of the answer (for a
@@ -95,9 +96,9 @@ class Exchange:
     def line(self) -> str:
         """One line: method, target (query decoded), status, time.
 
-        >>> e = Exchange("GET", "/v1.41/containers/json?all=1", {}, 0.0, 200, "OK", duration=0.0021)
+        >>> e = Exchange("GET", "/containers/json?all=1", {}, 0.0, 200, "OK", duration=0.0021)
         >>> e.line()
-        'GET    /v1.41/containers/json?all=1                   200  2.1 ms'
+        'GET    /containers/json?all=1                         200  2.1 ms'
         """
         status = "-" if self.status is None else str(self.status)
         took = "open" if self.duration is None else f"{self.duration * 1000:.1f} ms"

@@ -1,0 +1,51 @@
+"""Images prepared in the background (make lab), and notebooks waiting for theirs."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from labhelpers import images, warmup
+
+
+@pytest.fixture
+def cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    return tmp_path / "labhelpers"
+
+
+def test_background_prepare_records_each_image_and_finishes(client, python_image, cache):
+    for entry in images.CATALOGUE.values():
+        images.ensure(entry.ref, client=client, log=lambda line: None)
+    assert "in the background" in warmup.start()
+    deadline = time.monotonic() + 120
+    while warmup.running():
+        assert time.monotonic() < deadline, open(warmup.log_path()).read()
+        time.sleep(0.2)
+    status = json.loads((cache / "prepare-status.json").read_text())
+    assert status["finished"]
+    assert {ref: e["state"] for ref, e in status["images"].items()} == {
+        e.ref: "ready" for e in images.CATALOGUE.values()}
+    assert set(json.loads((cache / "prepare-times.json").read_text())) == set(status["images"])
+    assert "prepared 5 images" in open(warmup.log_path()).read()
+    assert warmup.summary() is None
+
+
+def test_summary_says_what_is_ready_what_is_made_and_how_long_is_left():
+    now = time.time()
+    status = {"pid": os.getpid(), "finished": None, "images": {
+        "a:1": {"state": "ready", "since": now - 9, "expected": 9},
+        "b:1": {"state": "working", "since": now - 10, "expected": 50},
+        "c:1": {"state": "waiting", "since": None, "expected": 40}}}
+    line = warmup.summary(status)
+    assert line.startswith("1/3 ready; being made: b:1; waiting: c:1 (about ")
+    assert 35 <= warmup.seconds_left(status, workers=2) <= 45
+
+
+def test_waiting_for_images_that_are_present_returns_at_once(client, python_image, cache):
+    start = time.monotonic()
+    warmup.wait_for("00", client=client)
+    assert time.monotonic() - start < 2
