@@ -19,10 +19,10 @@
 # the notebooks use the host's engine (no extra capabilities needed).
 #
 # Build context: scripts/build-kit-image.sh exports the offline bundle to build/kit/ first
-# (every catalogue image + the wheelhouse); .dockerignore lets only that, notebooks/ and
-# docker/ in. The base is the kit's python image: the official one, or its stand-in built
-# from Debian packages when no registry is reachable. Either builder works (BuildKit, or the
-# legacy one of older engines).
+# (every catalogue image + the wheelhouse) and the sample apps' wheels; .dockerignore lets
+# only those, notebooks/ and docker/ in. The base is the kit's python image: the official
+# one, or its stand-in built from Debian packages when no registry is reachable. Either
+# builder works (BuildKit, or the legacy one of older engines).
 ARG BASE=python:3.13-slim-trixie
 
 # 1. Verify the bundle, install the kit from its wheels (no index), keep the image tarballs.
@@ -60,6 +60,10 @@ RUN set -e; \
     echo '{"features": {"containerd-snapshotter": true}}' > /etc/docker/daemon.json
 COPY --from=unpack /usr/local /usr/local
 COPY --from=unpack /opt/lab/cache /opt/lab/cache
+# The sample apps' wheels: notebooks 01 and 06 build their images offline. pip inside the
+# kit looks there and nowhere else (with a network: PIP_NO_INDEX=0 pip install ...).
+COPY build/kit/app-wheels /opt/lab/wheels
+ENV PIP_FIND_LINKS=/opt/lab/wheels PIP_NO_INDEX=1
 COPY notebooks /home/lab/notebooks
 COPY docker/entrypoint.sh /usr/local/bin/lab-entrypoint
 WORKDIR /home/lab/notebooks

@@ -16,11 +16,26 @@ if [ ! -f build/kit/lab-bundle.tar.gz ] || [ -n "$(find pyproject.toml labhelper
   echo "build-kit-image: exporting the offline bundle to build/kit/lab-bundle.tar.gz"
   rm -rf build/kit/wheelhouse
   "$py" -m labhelpers prepare >/dev/null   # the base image, and every image the bundle holds
-  base_python=$(docker run --rm "$base" python3 -c 'import platform; print(platform.python_version())')
-  "$py" -m labhelpers bundle export --python-version "$base_python" build/kit/lab-bundle.tar.gz
+  full_python=$(docker run --rm "$base" python3 -c 'import platform; print(platform.python_version())')
+  "$py" -m labhelpers bundle export --python-version "$full_python" build/kit/lab-bundle.tar.gz
 else
   echo "build-kit-image: build/kit/lab-bundle.tar.gz is up to date"
 fi
+# The sample apps' dependencies, as wheels for the image's Python: inside the kit the
+# notebooks build their app images offline (pip finds them through PIP_FIND_LINKS).
+base_python=$(docker run --rm "$base" python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+kit_python=$("$py" -c 'from labhelpers.wheelhouse import PYTHON_VERSION; print(PYTHON_VERSION)')
+arch=$(docker version --format '{{.Server.Arch}}' | sed -e 's/amd64/x86_64/' -e 's/arm64/aarch64/')
+rm -rf build/kit/app-wheels && mkdir -p build/kit/app-wheels
+for version in $(printf '%s\n' "$base_python" "$kit_python" | sort -u); do
+  for req in notebooks/apps/*/requirements.txt labhelpers/data/*/app/requirements.txt; do
+    [ -f "$req" ] || continue
+    "$py" -m pip download -q --disable-pip-version-check --only-binary=:all: --implementation cp \
+      --python-version "$version" --platform "manylinux2014_$arch" --platform "manylinux_2_17_$arch" \
+      --dest build/kit/app-wheels -r "$req" 2>&1 | grep -v "is ignored" || true
+  done
+done
+echo "build-kit-image: $(ls build/kit/app-wheels | wc -l) wheels of the sample apps (Python $base_python $kit_python, $arch)"
 echo "build-kit-image: docker build -t $tag --build-arg BASE=$base ."
 start=$(date +%s)
 # BuildKit prints plain progress when its output is not a terminal; the legacy builder
