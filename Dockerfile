@@ -60,10 +60,11 @@ RUN set -e; \
     echo '{"features": {"containerd-snapshotter": true}}' > /etc/docker/daemon.json
 COPY --from=unpack /usr/local /usr/local
 COPY --from=unpack /opt/lab/cache /opt/lab/cache
-# The sample apps' wheels: notebooks 01 and 06 build their images offline. pip inside the
-# kit looks there and nowhere else (with a network: PIP_NO_INDEX=0 pip install ...).
+# The sample apps' wheels: notebooks 01 and 06 download their apps' wheels, which pip finds
+# here when no index answers. An offline kit: pip does not wait on an index it cannot reach
+# (no retries, 5 s timeout). Not no-index: with a network pip still uses its index.
 COPY build/kit/app-wheels /opt/lab/wheels
-ENV PIP_FIND_LINKS=/opt/lab/wheels PIP_NO_INDEX=1
+ENV PIP_FIND_LINKS=/opt/lab/wheels PIP_RETRIES=0 PIP_TIMEOUT=5
 COPY notebooks /home/lab/notebooks
 COPY docker/entrypoint.sh /usr/local/bin/lab-entrypoint
 WORKDIR /home/lab/notebooks
