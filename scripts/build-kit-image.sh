@@ -27,7 +27,8 @@ base_python=$(docker run --rm "$base" python3 -c 'import sys; print("%d.%d" % sy
 kit_python=$("$py" -c 'from labhelpers.wheelhouse import PYTHON_VERSION; print(PYTHON_VERSION)')
 arch=$(docker version --format '{{.Server.Arch}}' | sed -e 's/amd64/x86_64/' -e 's/arm64/aarch64/')
 rm -rf build/kit/app-wheels && mkdir -p build/kit/app-wheels
-for version in $(printf '%s\n' "$base_python" "$kit_python" | sort -u); do
+versions=$(printf '%s\n' "$base_python" "$kit_python" | sort -u | xargs)
+for version in $versions; do
   for req in notebooks/apps/*/requirements.txt labhelpers/data/*/app/requirements.txt; do
     [ -f "$req" ] || continue
     "$py" -m pip download -q --disable-pip-version-check --only-binary=:all: --implementation cp \
@@ -35,7 +36,7 @@ for version in $(printf '%s\n' "$base_python" "$kit_python" | sort -u); do
       --dest build/kit/app-wheels -r "$req" 2>&1 | grep -v "is ignored" || true
   done
 done
-echo "build-kit-image: $(ls build/kit/app-wheels | wc -l) wheels of the sample apps (Python $base_python $kit_python, $arch)"
+echo "build-kit-image: $(ls build/kit/app-wheels | wc -l) wheels of the sample apps (Python $versions, $arch)"
 echo "build-kit-image: docker build -t $tag --build-arg BASE=$base ."
 start=$(date +%s)
 # BuildKit prints plain progress when its output is not a terminal; the legacy builder
