@@ -45,7 +45,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from labhelpers import current, images  # noqa: E402
+from labhelpers import images  # noqa: E402
+from labhelpers.machine import dind  # noqa: E402
 
 #: The issue's figures (before): seconds, or MB.
 BEFORE = {
@@ -73,11 +74,8 @@ def fresh_engine(client, prefix: str, folder: Path):
     folder.mkdir(parents=True, exist_ok=True)
     image = images.ensure("dind", client=client, log=lambda line: None)
     binds = {str(folder): {"bind": "/run/bench", "mode": "rw"}}
-    made = client.api.create_container(
-        image.id, name=f"{prefix}{folder.name}", command=["dockerd", "--host=unix:///run/bench/docker.sock"],
-        volumes=["/run/bench"], host_config=current._host_config(client.api, binds))
-    client.api.start(made["Id"])
-    box = client.containers.get(made["Id"])
+    box = dind.run_dind(client, image.id, binds, name=f"{prefix}{folder.name}",
+                        command=["dockerd", "--host=unix:///run/bench/docker.sock"], volumes=["/run/bench"])
     host = f"unix://{folder}/docker.sock"
     deadline = time.monotonic() + 90
     while True:

@@ -15,7 +15,8 @@ import time
 import docker
 import pytest
 
-from labhelpers import current, images, mirror
+from labhelpers import images, mirror
+from labhelpers.machine import dind
 
 from .conftest import free_port
 
@@ -40,13 +41,11 @@ def room(monkeypatch, client):
 def _dind(client, address: str, folder: str):
     image = images.ensure("dind", client=client)
     binds = {folder: {"bind": "/run/second", "mode": "rw"}}
-    made = client.api.create_container(
-        image.id, name=f"{PREFIX}second-engine", labels={mirror.LABEL: "test"},
+    return dind.run_dind(
+        client, image.id, binds, name=f"{PREFIX}second-engine", labels={mirror.LABEL: "test"},
         command=["dockerd", "--host=unix:///run/second/docker.sock",
                  f"--registry-mirror=http://{address}", f"--insecure-registry={address}"],
-        volumes=["/run/second"], host_config=current._host_config(client.api, binds))
-    client.api.start(made["Id"])
-    return client.containers.get(made["Id"])
+        volumes=["/run/second"])
 
 
 def test_second_engine_prepares_through_the_mirror(room):
