@@ -2,9 +2,10 @@
 # needs them (never copied into a layer); pip's cache is a cache mount, kept between builds.
 FROM ${python_full}
 WORKDIR /srv
+ENV PIP_CACHE_DIR=/var/cache/pip
 COPY requirements.txt ./
 RUN --mount=type=bind,source=wheels,target=/tmp/wheels \
-    --mount=type=cache,target=/root/.cache/pip \
+    --mount=type=cache,target=/var/cache/pip \
     pip install --no-index --find-links=/tmp/wheels -r requirements.txt
 EXPOSE 8000
 CMD ["python", "app.py"]
