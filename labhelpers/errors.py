@@ -92,3 +92,7 @@ class CleanupError(LabError):
 
 class MachineError(LabError):
     """A docker machine could not be created, reached, or removed (notebook 03)."""
+
+
+class RoomError(LabError):
+    """A workshop room's hub, accounts or participants' servers are not as they should be."""
