@@ -2,8 +2,7 @@
 # The room image's entrypoint (jupyterhub/Dockerfile): as the unprivileged user `lab`,
 # start a rootless inner Docker engine (Engine 28 with Docker 29's defaults: minimum API
 # 1.44, containerd image store), then run the command (jupyterhub-singleuser from
-# DockerSpawner). The lab's images load per notebook: lab.doctor("NN") waits for the ones
-# that notebook needs, from the bundle in the image (read-only, shared by every participant).
+# DockerSpawner).
 set -u
 say() { echo "room-entrypoint: $*"; }
 # Started as root (DockerSpawner's default): the one thing root does is let `lab` open the
@@ -36,9 +35,15 @@ until docker version >/dev/null 2>&1; do
   sleep 0.25
 done
 docker version >/dev/null 2>&1 && say "inner engine ready after $((i / 4)) s"
-# LAB_PREPARE=all loads every lab image now (1.1 GB per participant); by default each
-# notebook's first cell loads just what that notebook needs, when the participant gets there.
-if [ "${LAB_PREPARE:-lazy}" = all ]; then
-  python -m labhelpers prepare --background >/dev/null 2>&1 || say "prepare --background failed"
-fi
+# The lab's images come from the bundle in the image (read-only layers, one copy on the host
+# for every participant). LAB_PREPARE=00 (default): before the server starts, only the image
+# every notebook uses (python:3.13-slim-trixie, ~0.2 GB of this participant's disk); the
+# others when a notebook needs them (`python -m labhelpers prepare --notebook NN`).
+# LAB_PREPARE=all: all five now, in the background (~2 GB per participant).
+case "${LAB_PREPARE:-00}" in
+  all) python -m labhelpers prepare --background >/dev/null 2>&1 || say "prepare --background failed" ;;
+  none) ;;
+  *) python -m labhelpers prepare --notebook "${LAB_PREPARE:-00}" >"$HOME/prepare.log" 2>&1 \
+       || say "prepare --notebook ${LAB_PREPARE:-00} failed: see $HOME/prepare.log" ;;
+esac
 exec "$@"

@@ -652,7 +652,8 @@ class HubClient:
             conn.close()
         return {"outputs": outputs, "status": status}
 
-    def run_notebook(self, name: str, notebook: Path, sanitize: Path | None = None) -> list[str]:
+    def run_notebook(self, name: str, notebook: Path, sanitize: Path | None = None,
+                     extra_rules: list[tuple[str, str]] = ()) -> list[str]:
         """Run a notebook's code cells in one kernel of a participant and compare with its stored outputs.
 
         The comparison is nbval's: text outputs (streams, ``text/plain``) after the
@@ -663,6 +664,7 @@ class HubClient:
             name: the participant.
             notebook: the ``.ipynb`` file (the repository's copy of the one in the image).
             sanitize: nbval's sanitizer file (``tests/nbval-sanitize.cfg``).
+            extra_rules: (regex, replacement) pairs applied before the sanitizer's.
 
         Returns:
             One line per difference or error (empty when the notebook holds).
@@ -670,7 +672,7 @@ class HubClient:
         import nbformat
 
         nb = nbformat.read(notebook, as_version=4)
-        rules = _sanitizers(sanitize) if sanitize else []
+        rules = list(extra_rules) + (_sanitizers(sanitize) if sanitize else [])
         problems = []
         kernel = self.start_kernel(name)
         try:
@@ -761,12 +763,14 @@ class Hub:
         state: its state folder (database, certificates, accounts, tokens).
         process: the ``jupyterhub`` process.
         log: its log file.
+        env: its environment (the ``LAB_*`` settings of the configuration).
     """
 
     url: str
     state: Path
     process: subprocess.Popen | None = None
     log: Path | None = None
+    env: dict = field(default_factory=dict)
 
     @classmethod
     def start(cls, state: Path = DEFAULT_STATE, port: int = 8000, env: dict | None = None,
@@ -800,7 +804,7 @@ class Hub:
         log = state.parent / f"hub-{port}.log"
         process = subprocess.Popen([str(exe), "-f", str(CONFIG)], cwd=state, env=env,
                                    stdout=log.open("w"), stderr=subprocess.STDOUT)
-        hub = cls(f"http://127.0.0.1:{port}", state, process, log)
+        hub = cls(f"http://127.0.0.1:{port}", state, process, log, env)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if process.poll() is not None:
