@@ -44,6 +44,9 @@ DEFAULT_IMAGE = "docker-python-lab-room:latest"
 #: Label on every Docker object a room creates (network, participants' containers).
 LABEL = "org.labhelpers.room"
 
+#: The participants' seccomp profile: allow-by-default, a deny list of what they never need.
+SECCOMP_PROFILE = ROOT / "jupyterhub" / "seccomp-room.json"
+
 #: ``--security-opt systempaths=unconfined`` as the engine's API takes it (the CLI translates).
 UNCONFINED_SYSTEM_PATHS = {"MaskedPaths": [], "ReadonlyPaths": []}
 
@@ -54,7 +57,9 @@ ISOLATION = {
         "capabilities) in their own container, their Docker engine runs in a user namespace "
         "(its root is an unprivileged uid of the host), no host path or socket is mounted, "
         "participants' containers cannot reach each other, the hub speaks mutual TLS to them; "
-        "given up for it: seccomp (the user namespace needs unshare) and /proc masking"
+        "given up for it: Docker's default seccomp profile (the room's own refuses kernel "
+        "modules, kexec, keyrings, BPF, perf... but allows the user namespace's unshare and "
+        "mount) and /proc masking"
     ),
     "dind": (
         "root inner engine (the kit image's way, for hosts without user namespaces): every "
@@ -247,11 +252,13 @@ def host_config(isolation: str) -> dict:
                 "security_opt": ["seccomp=unconfined", "apparmor=unconfined"]}
     return {
         "cap_add": [],
-        # The user namespace of rootlesskit: unshare(CLONE_NEWUSER) is refused by Docker's
-        # default seccomp profile; a fresh /proc in it needs an unmasked /proc.
+        # The user namespace of rootlesskit: unshare(CLONE_NEWUSER), mount, setns... are
+        # refused by Docker's default seccomp profile to a process without CAP_SYS_ADMIN:
+        # the room's own profile allows them and refuses what a participant never needs
+        # (SECCOMP_PROFILE). A fresh /proc in the user namespace needs an unmasked /proc
         # (systempaths=unconfined is the CLI's name: the engine takes empty MaskedPaths and
-        # ReadonlyPaths, which RoomSpawner sends; see UNCONFINED_SYSTEM_PATHS.)
-        "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
+        # ReadonlyPaths, which RoomSpawner sends; see UNCONFINED_SYSTEM_PATHS).
+        "security_opt": [f"seccomp={SECCOMP_PROFILE.read_text()}", "apparmor=unconfined"],
         "devices": ["/dev/net/tun:/dev/net/tun:rwm"],
         "pids_limit": pids,
     }
