@@ -49,7 +49,8 @@ def disk_mb(client, name: str) -> float:
     """The participant's disk: their inner engine's volume and their container's own layer."""
     volume = client.volumes.get(f"{PREFIX}docker-{name}").attrs["Mountpoint"]
     used = int(subprocess.run(["du", "-sxb", volume], capture_output=True, text=True).stdout.split()[0])
-    layer = client.api.inspect_container(f"{PREFIX}{name}", size=True).get("SizeRw") or 0
+    found = client.api.containers(all=True, filters={"name": f"^/{PREFIX}{name}$"}, size=True)
+    layer = (found[0].get("SizeRw") or 0) if found else 0
     return (used + layer) / MB
 
 
@@ -109,7 +110,9 @@ def main() -> int:
             if phase == "cold":
                 with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
                     list(pool.map(api.stop, names))
-        print(f"servers ready; hub CPU at idle over {args.idle:.0f} s ...", flush=True)
+        print("spawn (s): " + ", ".join(f"{n} cold {r['spawn cold (s)']:.0f} warm {r['spawn warm (s)']:.0f}"
+                                        for n, r in rows.items()), flush=True)
+        print(f"hub CPU at idle over {args.idle:.0f} s ...", flush=True)
         pids = hub_pids(hub)
         before = cpu_seconds(pids)
         servers_cpu = container_cpu(client, names, args.idle)
@@ -125,6 +128,8 @@ def main() -> int:
                 rows[name][f"disk after {notebook} (MB)"] = disk_mb(client, name)
                 errors = [p for p in problems[name] if "stored" not in p]
                 rows[name][f"nb{notebook} errors"] = len(errors)
+                for error in errors:
+                    print(f"  {name}, notebook {notebook}: {error[:300]}", flush=True)
             print(f"notebook {notebook} in every participant at once: {took:.0f} s", flush=True)
     finally:
         hub.stop()

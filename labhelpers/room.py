@@ -786,7 +786,7 @@ class Hub:
 
         Args:
             state: its state folder.
-            port: its public port, on 127.0.0.1.
+            port: its public port, on 127.0.0.1 (unless ``LAB_HUB_URL`` says otherwise).
             env: extra environment (``LAB_IMAGE``, ``LAB_HUB_NETWORK``, ``LAB_HUB_SUBNET``...).
             timeout: seconds to wait.
 
@@ -805,19 +805,23 @@ class Hub:
         if not exe.exists() or not (chp.exists() or shutil.which("configurable-http-proxy")):
             raise RoomError("JupyterHub or configurable-http-proxy is not installed.",
                             "Run `make hub-deps` (JupyterHub and DockerSpawner from PyPI, the proxy from npm).")
-        env = {**os.environ, "LAB_HUB_STATE": str(state), "LAB_HUB_URL": f"http://127.0.0.1:{port}",
-               **(env or {})}
+        # LAB_HUB_URL (an https:// address with LAB_HUB_SSL_CERT/KEY) serves the room beyond
+        # this machine; by default the hub listens on loopback only.
+        public = os.environ.get("LAB_HUB_URL", f"http://127.0.0.1:{port}")
+        env = {**os.environ, "LAB_HUB_STATE": str(state), "LAB_HUB_URL": public, **(env or {})}
         ensure_network(env.get("LAB_HUB_NETWORK", "lab-hub"), env.get("LAB_HUB_SUBNET", DEFAULT_SUBNET))
         log = state.parent / f"hub-{port}.log"
         process = subprocess.Popen([str(exe), "-f", str(CONFIG)], cwd=state, env=env,
                                    stdout=log.open("w"), stderr=subprocess.STDOUT)
-        hub = cls(f"http://127.0.0.1:{port}", state, process, log, env)
+        local = public.replace("://0.0.0.0", "://127.0.0.1").replace("://[::]", "://127.0.0.1")
+        hub = cls(local, state, process, log, env)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if process.poll() is not None:
                 raise RoomError(f"The hub exited: {log.read_text()[-1500:]}", f"Read {log}.")
             try:
-                if requests.get(f"{hub.url}/hub/api", timeout=2).status_code == 200:
+                # its own certificate may name the room's host, not 127.0.0.1: not checked here
+                if requests.get(f"{hub.url}/hub/api", timeout=2, verify=False).status_code == 200:
                     return hub
             except requests.RequestException:
                 pass
