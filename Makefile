@@ -110,7 +110,9 @@ test-image: setup
 $(VENV)/.hub-installed: $(VENV)/.installed pyproject.toml
 	@echo "hub: installing JupyterHub, DockerSpawner, the idle culler (PyPI) and configurable-http-proxy (npm)"
 	@$(PY) -m pip install -q $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE),) -e '.[hub]' $(PIP_QUIET)
-	@command -v npm >/dev/null || { echo "hub: npm is missing: apt-get install npm"; exit 1; }
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	    && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm >/dev/null; } \
+	    || { echo "hub: npm is missing: install Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
 	@npm install --prefix build/hub --no-audit --no-fund --loglevel=error configurable-http-proxy@5 >/dev/null
 	@touch $@
 
