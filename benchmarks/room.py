@@ -88,6 +88,8 @@ def main() -> int:
     parser.add_argument("--image", default=os.environ.get("LAB_IMAGE", room.DEFAULT_IMAGE))
     parser.add_argument("--room", type=int, default=30, help="extrapolate to this many participants")
     parser.add_argument("--idle", type=float, default=30, help="seconds of idle to measure CPU")
+    parser.add_argument("--notebooks", type=Path, default=ROOT / "notebooks",
+                        help="where notebooks 00 and 04 are read from (default: this checkout's)")
     args = parser.parse_args()
     import docker
 
@@ -118,7 +120,7 @@ def main() -> int:
         servers_cpu = container_cpu(client, names, args.idle)
         hub_cpu = (cpu_seconds(pids) - before) / args.idle
         for notebook in ("00", "04"):
-            path = next((ROOT / "notebooks").glob(f"{notebook}-*.ipynb"))
+            path = next(args.notebooks.glob(f"{notebook}-*.ipynb"))
             start = time.monotonic()
             with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
                 problems = dict(zip(names, pool.map(lambda n: api.run_notebook(n, path), names)))
