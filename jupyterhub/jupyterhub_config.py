@@ -17,11 +17,15 @@ file's defaults (``LAB_ISOLATION=rootless``):
   hub's proxy and the hub, with certificates of the room's own authorities, get through;
 - the public entry (the proxy) listens on loopback unless ``LAB_HUB_URL`` names another
   address, which then needs ``LAB_HUB_SSL_CERT`` and ``LAB_HUB_SSL_KEY``;
-- what this costs in privilege, said honestly: seccomp is off for these containers (the
-  inner engine's user namespace needs ``unshare``, which Docker's default profile refuses),
-  ``/proc`` is unmasked (``systempaths=unconfined``: a user namespace may mount a fresh
-  ``/proc`` only where none of it is hidden; the uid-1000 user still cannot write the host's
-  sysctls), and the container gets ``/dev/net/tun`` (slirp4netns, the inner network).
+- what this costs in privilege, said honestly: Docker's default seccomp profile is
+  replaced by the room's (``seccomp-room.json``: the inner engine's user namespace needs
+  ``unshare``, ``mount``, ``setns``, which the default refuses without CAP_SYS_ADMIN; the
+  room's refuses kernel modules, kexec, keyrings, BPF, perf...), AppArmor is off (its
+  docker-default profile refuses those mounts; this host has none), ``/proc`` is unmasked
+  (``systempaths=unconfined``: a user namespace may mount a fresh ``/proc`` only where none
+  of it is hidden; the uid-1000 user still cannot write the host's sysctls), and the
+  container gets ``/dev/net/tun`` (slirp4netns, the inner network). The entrypoint starts as
+  root only to open that device for ``lab``, then drops to uid 1000 for good.
 
 ``LAB_ISOLATION=dind`` is the kit image's own way (a root engine with every capability but
 one, for hosts where user namespaces are off): a participant is then root of the host in
