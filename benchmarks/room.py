@@ -123,7 +123,7 @@ def main() -> int:
             path = next(args.notebooks.glob(f"{notebook}-*.ipynb"))
             start = time.monotonic()
             with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
-                problems = dict(zip(names, pool.map(lambda n: api.run_notebook(n, path), names)))
+                problems = dict(zip(names, pool.map(lambda n: api.run_notebook(n, path, cell_timeout=60), names)))
             took = time.monotonic() - start
             for name in names:
                 rows[name][f"memory after {notebook} (MB)"] = memory_mb(client, f"{PREFIX}{name}")

@@ -635,7 +635,11 @@ class HubClient:
                 if time.monotonic() > end:
                     raise RoomError(f"{name}'s kernel did not finish the cell in {timeout:.0f} s.",
                                     "Run the cell by hand in the participant's notebook to see where it hangs.")
-                raw = await asyncio_wait(conn.read_message(), end - time.monotonic())
+                try:
+                    raw = await asyncio_wait(conn.read_message(), end - time.monotonic())
+                except TimeoutError:
+                    raise RoomError(f"{name}'s kernel did not finish the cell in {timeout:.0f} s.",
+                                    "Run the cell by hand in the participant's notebook to see where it hangs.") from None
                 if raw is None:
                     raise RoomError(f"{name}'s kernel closed its connection.", "Restart the participant's server.")
                 msg = json.loads(raw)
@@ -660,7 +664,7 @@ class HubClient:
         return {"outputs": outputs, "status": status}
 
     def run_notebook(self, name: str, notebook: Path, sanitize: Path | None = None,
-                     extra_rules: list[tuple[str, str]] = ()) -> list[str]:
+                     extra_rules: list[tuple[str, str]] = (), cell_timeout: float = 300) -> list[str]:
         """Run a notebook's code cells in one kernel of a participant and compare with its stored outputs.
 
         The comparison is nbval's: text outputs (streams, ``text/plain``) after the
@@ -672,6 +676,7 @@ class HubClient:
             notebook: the ``.ipynb`` file (the repository's copy of the one in the image).
             sanitize: nbval's sanitizer file (``tests/nbval-sanitize.cfg``).
             extra_rules: (regex, replacement) pairs applied before the sanitizer's.
+            cell_timeout: seconds a cell may take; a slower one ends the run as a problem.
 
         Returns:
             One line per difference or error (empty when the notebook holds).
@@ -686,7 +691,11 @@ class HubClient:
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
-                got = self.run(name, cell.source, kernel=kernel)
+                try:
+                    got = self.run(name, cell.source, kernel=kernel, timeout=cell_timeout)
+                except RoomError as err:
+                    problems.append(f"cell {index}: {err.what}")
+                    break
                 if got["status"] != "ok":
                     problems.append(f"cell {index}: {got['outputs'][-1:]}")
                     break
