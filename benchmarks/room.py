@@ -99,7 +99,7 @@ def main() -> int:
     env = {"LAB_IMAGE": args.image, "LAB_HUB_NETWORK": NETWORK, "LAB_HUB_SUBNET": SUBNET,
            "LAB_HUB_PREFIX": PREFIX, "LAB_HUB_API_PORT": "18581", "LAB_HUB_PROXY_API_PORT": "18501"}
     print(f"room benchmark: {args.participants} participants, image {args.image}, "
-          f"{os.cpu_count()} cores, engine {client.version()['Version']}", flush=True)
+          f"{os.cpu_count()} cores, the machine's engine {client.version()['Version']}", flush=True)
     hub = room.Hub.start(state, port=18500, env=env)
     rows = {n: {} for n in names}
     try:
