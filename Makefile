@@ -24,14 +24,19 @@ _HAS_TEST = $(filter test,$(subst $(COMMA), ,$(LAB_EXTRAS)))
 EXTRAS = $(strip $(LAB_EXTRAS)$(if $(and $(NEED_TEST),$(if $(_HAS_TEST),,1)),$(if $(LAB_EXTRAS),$(COMMA))test,))
 BUNDLE ?= lab-bundle.tar.gz
 KIT_IMAGE ?= docker-python-lab:latest
+# A room: the kit image made fit for a hub of participants (jupyterhub/Dockerfile).
+ROOM_IMAGE ?= docker-python-lab-room:latest
+HUB_PORT ?= 8000
 
-.PHONY: setup system venv engine images test test-current current lab doctor clean help slides demo bundle test-image
+.PHONY: setup system venv engine images test test-current current lab doctor clean help slides demo bundle test-image hub-deps room-image hub test-room
 
 help:
 	@echo "make lab    set up, then serve JupyterLab on the notebooks (LAB_IP, LAB_PORT, NO_BROWSER=1)"
 	@echo "make test   set up, then run every test and validate every notebook against the engine"
 	@echo "make slides NB=00   present a notebook as a RISE slideshow; make demo: speaker's pre-flight"
 	@echo "make bundle BUNDLE=lab-bundle.tar.gz   the offline bundle; make test-image: the kit image"
+	@echo "make hub    a workshop room: JupyterHub, one isolated kit container per participant (HUB_PORT)"
+	@echo "make test-room   three participants through a real hub: notebook 00 and the isolation attempts"
 	@echo "make test-current   every notebook on today's engine (Engine 28.5, min API 1.44, containerd store)"
 	@echo "parts: system venv engine images doctor clean"
 
@@ -111,3 +116,30 @@ bundle: setup
 test-image: setup
 	@bash scripts/build-kit-image.sh $(KIT_IMAGE)
 	LABHELPERS_KIT_IMAGE=$(KIT_IMAGE) $(PY) -m pytest tests/test_kit_image.py -s $(PYTEST_ARGS)
+
+# A workshop room (jupyterhub/): JupyterHub, DockerSpawner and the idle culler from PyPI
+# (the [hub] extra), configurable-http-proxy from npm into build/hub, the room image on the kit image.
+$(VENV)/.hub-installed: $(VENV)/.installed pyproject.toml
+	@echo "hub: installing JupyterHub, DockerSpawner, the idle culler (PyPI) and configurable-http-proxy (npm)"
+	@$(PY) -m pip install -q $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE),) -e '.[hub]' $(PIP_QUIET)
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	    && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm >/dev/null; } \
+	    || { echo "hub: npm is missing: install Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	@npm install --prefix build/hub --no-audit --no-fund --loglevel=error configurable-http-proxy@5 >/dev/null
+	@touch $@
+
+hub-deps: $(VENV)/.hub-installed
+
+room-image: engine
+	@docker image inspect $(KIT_IMAGE) >/dev/null 2>&1 || bash scripts/build-kit-image.sh $(KIT_IMAGE)
+	@echo "room-image: docker build -t $(ROOM_IMAGE) jupyterhub (on $(KIT_IMAGE))"
+	@docker build -q -t $(ROOM_IMAGE) --build-arg KIT=$(KIT_IMAGE) jupyterhub >/dev/null
+
+# The instructor's first command; then `room accounts N` and `room status` (README, "Rooms").
+hub: setup hub-deps room-image
+	LAB_IMAGE=$(ROOM_IMAGE) $(PY) -m labhelpers room hub --port $(HUB_PORT)
+
+# After test-image (CI): a real hub, three participants, notebook 00 in each through the
+# proxy, and a curious participant's attempts to get out, each of which must fail.
+test-room: setup hub-deps room-image
+	LABHELPERS_ROOM_IMAGE=$(ROOM_IMAGE) $(PY) -m pytest tests/test_room.py -s $(PYTEST_ARGS)

@@ -126,6 +126,45 @@ def _tap(args) -> int:
     return code
 
 
+def _room(args: argparse.Namespace) -> int:
+    """The instructor's room: `room hub`, `room accounts N`, `room status` (labhelpers.room)."""
+    import os
+    from pathlib import Path
+
+    from . import room
+
+    state = Path(args.state) if args.state else room.DEFAULT_STATE
+    if args.action == "hub":
+        hub = room.Hub.start(state, port=args.port)
+        print(f"hub on {hub.url} (log: {hub.log}); isolation: {os.environ.get('LAB_ISOLATION', 'rootless')}")
+        print("next: python -m labhelpers room accounts N; Ctrl-C stops the hub and every server")
+        try:
+            hub.process.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            hub.stop()
+        return 0
+    client = room.HubClient(args.url, room.tools_token(state))
+    if args.action == "accounts":
+        count = int(args.rest[0]) if args.rest else 0
+        names = [f"{args.prefix}{i:02d}" for i in range(1, count + 1)]
+        pairs = client.create_accounts(names, state / "accounts.json")
+        if "instructor" not in room.read_accounts(state / "accounts.json"):
+            password = room.new_password()
+            room.add_account(state / "accounts.json", "instructor", password)
+            print(f"instructor (admin) password: {password}")
+        Path(args.sheet).write_text(room.sheet(pairs, args.public_url or args.url))
+        print(f"{len(pairs)} accounts; printable cards: {args.sheet}")
+        return 0
+    rows = client.status()
+    width = max((len(r.name) for r in rows), default=4)
+    print(f"{'name':<{width}}  {'server':<13}  {'last activity':<20}  exercises passed")
+    for r in rows:
+        print(f"{r.name:<{width}}  {r.server:<13}  {r.last_activity[:19]:<20}  {', '.join(r.passed) or '-'}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m labhelpers", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True)
@@ -176,6 +215,18 @@ def parser() -> argparse.ArgumentParser:
                      help="start: do not store this engine's catalogue images first")
     mir.add_argument("--purge", action="store_true", help="stop: also remove the cached images' volume")
     mir.set_defaults(run=_mirror)
+    rm = sub.add_parser("room", help="a workshop room: `room hub` starts JupyterHub (make hub), "
+                                     "`room accounts N` makes N accounts and their printable cards, "
+                                     "`room status` lists participants, servers and exercises passed")
+    rm.add_argument("action", choices=["hub", "accounts", "status"])
+    rm.add_argument("rest", nargs="*", help="with accounts: how many")
+    rm.add_argument("--url", default="http://127.0.0.1:8000", help="the hub (default %(default)s)")
+    rm.add_argument("--public-url", help="accounts: the URL printed on the cards (default --url)")
+    rm.add_argument("--port", type=int, default=8000, help="hub: its port on 127.0.0.1")
+    rm.add_argument("--prefix", default="p", help="accounts: names are PREFIX01, PREFIX02...")
+    rm.add_argument("--sheet", default="room-cards.html", help="accounts: the printable sheet")
+    rm.add_argument("--state", help="the hub's state folder (default build/hub/state)")
+    rm.set_defaults(run=_room)
     return top
 
 

@@ -123,6 +123,10 @@ def check() -> Report:
         ("free disk", _free_disk(info.get("DockerRootDir"), endpoint)),
         ("round trip", f"{engine.round_trip_ms(client.api):.2f} ms (median GET /_ping)"),
     ]
+    from .room import isolation_in_force
+
+    if isolation_in_force():  # in a workshop room's container only (labhelpers.room)
+        report.rows.append(("isolation", isolation_in_force()))
     return report
 
 

@@ -100,3 +100,7 @@ class ExtraMissing(LabError):
 
 class MirrorError(LabError):
     """The room's registry cache could not be started, reached, or stopped."""
+
+
+class RoomError(LabError):
+    """A workshop room's hub, accounts or participants' servers are not as they should be."""

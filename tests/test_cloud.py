@@ -134,22 +134,3 @@ def test_kit_image_documents_the_options_engine_28_needs():
     assert "--security-opt systempaths=unconfined" in dockerfile
     assert "systempaths=unconfined" in (ROOT / "docker" / "entrypoint.sh").read_text()
 
-
-def test_jupyterhub_config_spawns_the_kit_image_with_its_inner_engine(monkeypatch):
-    from traitlets.config import Config
-
-    monkeypatch.setenv("LAB_HUB_PASSWORD", "workshop")
-    c = Config()
-    source = (ROOT / "jupyterhub" / "jupyterhub_config.py").read_text()
-    exec(compile(source, "jupyterhub_config.py", "exec"), {"get_config": lambda: c})
-    spawner = c.DockerSpawner
-    assert c.JupyterHub.spawner_class == "dockerspawner.DockerSpawner"
-    assert spawner.image == "docker-python-lab:latest"
-    assert spawner.cmd == ["jupyterhub-singleuser"]
-    assert "/var/lib/docker" in spawner.volumes.values()
-    assert "{username}" in next(k for k, v in spawner.volumes.items() if v == "/var/lib/docker")
-    assert spawner.extra_host_config["cap_add"] == ["ALL"]
-    assert "seccomp=unconfined" in spawner.extra_host_config["security_opt"]
-    assert c.DummyAuthenticator.password == "workshop"
-    # The notebooks folder the hub opens is where the Dockerfile puts them.
-    assert f"COPY notebooks {spawner.notebook_dir}" in (ROOT / "Dockerfile").read_text()

@@ -34,8 +34,12 @@ class Result:
 
     @classmethod
     def of(cls, task: str, missing: list[str]) -> "Result":
-        """A pass when nothing is missing."""
-        return cls(not missing, task, list(missing))
+        """A pass when nothing is missing (in a workshop room, noted for the instructor's view)."""
+        result = cls(not missing, task, list(missing))
+        from ..room import record_check
+
+        record_check(task, result.passed)
+        return result
 
     def __bool__(self) -> bool:
         return self.passed

@@ -1,0 +1,170 @@
+"""A workshop room measured: spawn time, memory and disk per participant, the hub at idle.
+
+    python benchmarks/room.py --participants 3
+    python benchmarks/room.py --participants 3 --image docker-python-lab-room:latest
+
+Starts the project's hub (labhelpers.room.Hub, the configuration in jupyterhub/) on the
+machine's engine, creates the participants through its REST API, and measures:
+
+- spawn time per participant, cold (fresh inner-engine volume: the rootless engine starts
+  and loads python:3.13-slim-trixie) and warm (the same participants started again);
+- memory (the container's cgroup, page cache excluded) and disk (inner-engine volume +
+  container layer) per participant after notebook 00 and after notebook 04, both run in
+  the participant's kernel through the hub's proxy;
+- CPU of the hub, its proxy and culler, and of the idle servers, over 30 s of idle;
+
+then extrapolates to 30 participants (``--room``). It measures; it never fails on a time.
+Everything it creates is prefixed ``benchroom-`` and removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from labhelpers import room  # noqa: E402
+
+PREFIX, NETWORK, SUBNET = "benchroom-", "benchroom-net", "172.29.92.0/24"
+MB = 1024 * 1024
+
+
+def memory_mb(client, name: str) -> float:
+    """A container's memory use without page cache, as `docker stats` counts it."""
+    stats = client.api.stats(name, stream=False)
+    mem = stats.get("memory_stats") or {}
+    cache = (mem.get("stats") or {}).get("total_inactive_file", (mem.get("stats") or {}).get("cache", 0))
+    return (mem.get("usage", 0) - cache) / MB
+
+
+def disk_mb(client, name: str) -> float:
+    """The participant's disk: their inner engine's volume and their container's own layer."""
+    volume = client.volumes.get(f"{PREFIX}docker-{name}").attrs["Mountpoint"]
+    used = int(subprocess.run(["du", "-sxb", volume], capture_output=True, text=True).stdout.split()[0])
+    found = client.api.containers(all=True, filters={"name": f"^/{PREFIX}{name}$"}, size=True)
+    layer = (found[0].get("SizeRw") or 0) if found else 0
+    return (used + layer) / MB
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of processes so far (from /proc)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError):
+            pass
+    return total
+
+
+def hub_pids(hub) -> list[int]:
+    """The hub and its children (proxy, culler)."""
+    out = subprocess.run(["pgrep", "-P", str(hub.process.pid)], capture_output=True, text=True).stdout
+    return [hub.process.pid] + [int(p) for p in out.split()]
+
+
+def container_cpu(client, names: list[str], seconds: float) -> float:
+    """Mean CPU (in cores) of the containers over `seconds`, from their cgroup counters."""
+    def usage():
+        return sum(client.api.stats(f"{PREFIX}{n}", stream=False)["cpu_stats"]["cpu_usage"]["total_usage"]
+                   for n in names)
+    before = usage()
+    time.sleep(seconds)
+    return (usage() - before) / 1e9 / seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--participants", type=int, default=3)
+    parser.add_argument("--image", default=os.environ.get("LAB_IMAGE", room.DEFAULT_IMAGE))
+    parser.add_argument("--room", type=int, default=30, help="extrapolate to this many participants")
+    parser.add_argument("--idle", type=float, default=30, help="seconds of idle to measure CPU")
+    parser.add_argument("--notebooks", type=Path, default=ROOT / "notebooks",
+                        help="where notebooks 00 and 04 are read from (default: this checkout's)")
+    args = parser.parse_args()
+    import docker
+
+    client = docker.from_env(version="auto")
+    names = [f"b{i:02d}" for i in range(1, args.participants + 1)]
+    state = Path(tempfile.mkdtemp(prefix="benchroom-"))
+    env = {"LAB_IMAGE": args.image, "LAB_HUB_NETWORK": NETWORK, "LAB_HUB_SUBNET": SUBNET,
+           "LAB_HUB_PREFIX": PREFIX, "LAB_HUB_API_PORT": "18581", "LAB_HUB_PROXY_API_PORT": "18501"}
+    print(f"room benchmark: {args.participants} participants, image {args.image}, "
+          f"{os.cpu_count()} cores, the machine's engine {client.version()['Version']}", flush=True)
+    hub = room.Hub.start(state, port=18500, env=env)
+    rows = {n: {} for n in names}
+    try:
+        api = hub.client()
+        api.create_accounts(names, state / "accounts.json")
+        for phase in ("cold", "warm"):
+            with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
+                for name, seconds in zip(names, pool.map(api.spawn, names)):
+                    rows[name][f"spawn {phase} (s)"] = seconds
+            if phase == "cold":
+                with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
+                    list(pool.map(api.stop, names))
+        print("spawn (s): " + ", ".join(f"{n} cold {r['spawn cold (s)']:.0f} warm {r['spawn warm (s)']:.0f}"
+                                        for n, r in rows.items()), flush=True)
+        print(f"hub CPU at idle over {args.idle:.0f} s ...", flush=True)
+        pids = hub_pids(hub)
+        before = cpu_seconds(pids)
+        servers_cpu = container_cpu(client, names, args.idle)
+        hub_cpu = (cpu_seconds(pids) - before) / args.idle
+        for notebook in ("00", "04"):
+            path = next(args.notebooks.glob(f"{notebook}-*.ipynb"))
+            start = time.monotonic()
+            with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
+                problems = dict(zip(names, pool.map(lambda n: api.run_notebook(n, path, cell_timeout=60), names)))
+            took = time.monotonic() - start
+            for name in names:
+                rows[name][f"memory after {notebook} (MB)"] = memory_mb(client, f"{PREFIX}{name}")
+                rows[name][f"disk after {notebook} (MB)"] = disk_mb(client, name)
+                errors = [p for p in problems[name] if "stored" not in p]
+                rows[name][f"nb{notebook} errors"] = len(errors)
+                for error in errors:
+                    print(f"  {name}, notebook {notebook}: {error[:300]}", flush=True)
+            print(f"notebook {notebook} in every participant at once: {took:.0f} s", flush=True)
+    finally:
+        hub.stop()
+        for c in client.containers.list(all=True, filters={"name": PREFIX}):
+            c.remove(force=True)
+        for v in client.volumes.list(filters={"name": PREFIX}):
+            v.remove(force=True)
+        for n in client.networks.list(names=[NETWORK]):
+            n.remove()
+
+    columns = list(next(iter(rows.values())))
+    width = max(len(c) for c in columns)
+    print()
+    print(f"{'':<{width}}  " + "  ".join(f"{n:>8}" for n in names) + f"  {'mean':>8}")
+    means = {}
+    for column in columns:
+        values = [rows[n][column] for n in names]
+        means[column] = sum(values) / len(values)
+        print(f"{column:<{width}}  " + "  ".join(f"{v:>8.1f}" for v in values) + f"  {means[column]:>8.1f}")
+    print(f"\nhub + proxy + culler CPU at idle: {hub_cpu * 100:.1f} % of one core; "
+          f"{args.participants} idle servers: {servers_cpu * 100:.1f} % of one core")
+    image_mb = client.images.get(args.image).attrs["Size"] / MB
+    n = args.room
+    print(f"\nextrapolated to {n} participants on one machine:")
+    print(f"  memory  {means['memory after 04 (MB)'] * n / 1024:.1f} GB after notebook 04 "
+          f"({means['memory after 00 (MB)'] * n / 1024:.1f} GB after 00), plus the hub")
+    print(f"  disk    {means['disk after 04 (MB)'] * n / 1024:.1f} GB of inner engines after notebook 04, "
+          f"plus the room image once ({image_mb / 1024:.1f} GB, shared read-only)")
+    print(f"  CPU     idle servers {servers_cpu / args.participants * n * 100:.0f} % of a core, hub "
+          f"{hub_cpu * 100:.1f} %; spawns: {means['spawn warm (s)']:.0f} s each warm, "
+          f"{means['spawn cold (s)']:.0f} s cold, measured {args.participants} at once on {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
