@@ -119,9 +119,11 @@ test-image: setup
 
 # A workshop room (jupyterhub/): JupyterHub, DockerSpawner and the idle culler from PyPI
 # (the [hub] extra), configurable-http-proxy from npm into build/hub, the room image on the kit image.
-$(VENV)/.hub-installed: $(VENV)/.installed pyproject.toml
+$(VENV)/.hub-installed: pyproject.toml
+	@$(MAKE) --no-print-directory venv
 	@echo "hub: installing JupyterHub, DockerSpawner, the idle culler (PyPI) and configurable-http-proxy (npm)"
-	@$(PY) -m pip install -q $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE),) -e '.[hub]' $(PIP_QUIET)
+	@$(PY) -m pip install -q $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE),) -e '.[hub]' 2>&1 \
+	    | grep -v "is ignored: it is neither a file nor a directory"; exit $${PIPESTATUS[0]}
 	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	    && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm >/dev/null; } \
 	    || { echo "hub: npm is missing: install Node.js and npm (Debian: apt-get install nodejs npm)"; exit 1; }
