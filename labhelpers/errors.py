@@ -104,3 +104,7 @@ class MirrorError(LabError):
 
 class RoomError(LabError):
     """A workshop room's hub, accounts or participants' servers are not as they should be."""
+
+
+class StatsUnavailable(LabError):
+    """The engine sends no resource counters for a container (no cgroups it can read)."""

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import time
 
+from .errors import StatsUnavailable
+
 MiB = 2**20
 
 
@@ -93,18 +95,32 @@ def frame(container, samples: int = 5):
     Returns:
         A DataFrame with columns ``t (s)``, ``cpu %``, ``memory (MiB)``, ``limit (MiB)``.
 
+    Raises:
+        StatsUnavailable: the engine sends no counters for the container.
+
     >>> df = frame(client.containers.get("nb04-busy"), samples=5)   # doctest: +SKIP
     >>> df.columns.tolist()                                          # doctest: +SKIP
     ['t (s)', 'cpu %', 'memory (MiB)', 'limit (MiB)']
     """
     import pandas as pd
 
-    rows, start = [], time.monotonic()
+    rows, start, empty = [], time.monotonic(), 0
     stream = container.stats(stream=True, decode=True)
     try:
         for doc in stream:
             if not doc.get("read") or not (doc.get("precpu_stats") or {}).get("system_cpu_usage"):
-                continue  # the first document has no earlier counters to compare with
+                # The first document has no earlier counters to compare with; an engine
+                # that sees no cgroups (rootless on cgroup v1) never sends any.
+                empty += 1
+                if empty > 3:
+                    raise StatsUnavailable(
+                        f"The engine sends no CPU or memory counters for {container.name}: it "
+                        "cannot read the container's cgroups (a rootless engine on a cgroup v1 "
+                        "host, for instance), so there is nothing to sample.",
+                        "run this cell on an engine with cgroups (Docker Engine as root, Docker "
+                        "Desktop, or rootless on a cgroup v2 host); `docker stats` shows the same",
+                    )
+                continue
             rows.append({"t (s)": round(time.monotonic() - start, 1), **row(doc)})
             if len(rows) >= samples:
                 break

@@ -51,3 +51,20 @@ def test_frame_samples_a_busy_container(client, python_image):
     assert df["cpu %"].max() > 5  # it burns CPU...
     assert df["cpu %"].max() < 70  # ...but no more than its half CPU
     assert (df["memory (MiB)"] > 0).all()
+
+
+def test_an_engine_without_counters_gets_one_clear_error():
+    """A rootless engine on cgroup v1 streams stats documents with no counters in them."""
+    import pytest
+
+    from labhelpers.errors import StatsUnavailable
+    from labhelpers.stats import frame
+
+    class NoCounters:  # the stream's shape, as such an engine sends it
+        name = "nb04-busy"
+
+        def stats(self, stream, decode):
+            return iter([{"read": "2026-11-30T00:00:00Z", "precpu_stats": {}, "cpu_stats": {}}] * 100)
+
+    with pytest.raises(StatsUnavailable, match="no CPU or memory counters"):
+        frame(NoCounters(), samples=5)
