@@ -20,7 +20,7 @@ KIT_IMAGE ?= docker-python-lab:latest
 # The machine's pip configuration may name local indexes that do not exist: not our noise.
 PIP_QUIET := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" ; exit $${PIPESTATUS[0]}
 
-.PHONY: setup system venv engine images test test-current current lab doctor clean help slides demo bundle test-image
+.PHONY: setup system venv engine images test test-current current podman test-podman lab doctor clean help slides demo bundle test-image
 
 help:
 	@echo "make lab    set up, then serve JupyterLab on the notebooks (LAB_IP, LAB_PORT, NO_BROWSER=1)"
@@ -28,6 +28,7 @@ help:
 	@echo "make slides NB=00   present a notebook as a RISE slideshow; make demo: speaker's pre-flight"
 	@echo "make bundle BUNDLE=lab-bundle.tar.gz   the offline bundle; make test-image: the kit image"
 	@echo "make test-current   every notebook on today's engine (Engine 28.5, min API 1.44, containerd store)"
+	@echo "make test-podman    notebooks $(PODMAN_NOTEBOOKS) on Podman's Docker-compatible socket (make podman: install, start)"
 	@echo "parts: system venv engine images doctor clean"
 
 setup: system venv engine images
@@ -68,6 +69,21 @@ current: setup
 # Every notebook once under nbval on the current engine, run as a learner there would.
 test-current: current
 	LABHELPERS_REQUIRE_CURRENT=1 scripts/in-current-engine.sh $(PY) -m pytest tests/test_current.py notebooks \
+	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)
+
+# Podman beside Docker: Debian's podman, its Docker-compatible service on PODMAN_HOST with the
+# kit's containers.conf (labhelpers.podman), the lab's images prepared into it.
+PODMAN_HOST ?= unix:///run/podman/podman.sock
+PODMAN_NOTEBOOKS ?= 00 01 02 04
+podman: venv
+	@bash scripts/setup-system.sh --podman
+	@$(PY) -m labhelpers engine podman start
+	@DOCKER_HOST=$(PODMAN_HOST) $(PY) -m labhelpers prepare
+
+# The notebooks that run on Podman, under nbval against its socket, and tests/test_podman.py.
+test-podman: podman
+	LABHELPERS_REQUIRE_PODMAN=1 DOCKER_HOST=$(PODMAN_HOST) $(PY) -m pytest tests/test_podman.py \
+	    $(foreach nb,$(PODMAN_NOTEBOOKS),$(wildcard notebooks/$(nb)-*.ipynb)) \
 	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)
 
 # JupyterLab first: the images are prepared in the background, and each notebook's first

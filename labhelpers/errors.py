@@ -92,3 +92,7 @@ class CleanupError(LabError):
 
 class MachineError(LabError):
     """A docker machine could not be created, reached, or removed (notebook 03)."""
+
+
+class PodmanStartError(EngineError):
+    """Podman answers, but cannot start containers here (rlimits above the host's, crun on hybrid cgroups)."""
