@@ -11,7 +11,9 @@ rlimits are above them and every container start fails with ``error setting rlim
 mount), crun refuses it. :func:`start` therefore runs the service with the kit's own
 ``containers.conf`` (:func:`settings`: ``default_ulimits`` within this machine's hard
 limits, ``runtime = "runc"`` on a hybrid layout), passed as ``CONTAINERS_CONF`` to
-that service only: the user's own ``containers.conf`` is never written. For a service
+that service only, and a ``registries.conf`` (:func:`registries`) that lets it reach
+registries on this machine over plain HTTP, as Docker Engine does (notebook 01's), as
+``CONTAINERS_REGISTRIES_CONF``: the user's own files are never written. For a service
 the user runs, :func:`explain_start_failure` and ``lab.doctor()`` say what to set.
 
 >>> from labhelpers import podman
@@ -119,6 +121,28 @@ def settings() -> str:
     return text
 
 
+#: Registries on this machine, reached over plain HTTP (notebook 01's local registry):
+#: Docker Engine allows that for 127.0.0.0/8 by default, Podman only where registries.conf says.
+LOCAL_REGISTRIES = ("127.0.0.1", "localhost")
+
+
+def registries(system: str = "/etc/containers/registries.conf") -> str:
+    """The kit's ``registries.conf``: the system's, and this machine's registries without TLS.
+
+    >>> 'location = "127.0.0.1"' in registries("/nonexistent")
+    True
+    """
+    try:
+        kept = [line for line in open(system).read().splitlines() if line.strip()[:1] not in ("", "#")]
+    except OSError:
+        kept = []
+    text = "\n".join(kept) + "\n\n" if kept else ""
+    for location in LOCAL_REGISTRIES:
+        if f'"{location}' not in text:
+            text += f'[[registry]]\nlocation = "{location}"\ninsecure = true\n\n'
+    return text
+
+
 def _answers(path: str, timeout: float = 3) -> dict | None:
     if not os.path.exists(path):
         return None
@@ -192,6 +216,9 @@ def start(log=print) -> str:
     conf = os.path.join(RUN_DIR, "containers.conf")
     with open(conf, "w") as f:
         f.write(settings())
+    registries_conf = os.path.join(RUN_DIR, "registries.conf")
+    with open(registries_conf, "w") as f:
+        f.write(registries())
     if os.path.exists(ROOTFUL_SOCKET):
         os.remove(ROOTFUL_SOCKET)  # stale: nothing answered on it
     logfile = os.path.join(RUN_DIR, "service.log")
@@ -199,7 +226,8 @@ def start(log=print) -> str:
     with open(logfile, "w") as out:
         proc = subprocess.Popen(
             ["podman", "system", "service", "--time=0", f"unix://{ROOTFUL_SOCKET}"],
-            env={**os.environ, "CONTAINERS_CONF": conf}, stdin=subprocess.DEVNULL,
+            env={**os.environ, "CONTAINERS_CONF": conf, "CONTAINERS_REGISTRIES_CONF": registries_conf},
+            stdin=subprocess.DEVNULL,
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd="/",
         )
     with open(os.path.join(RUN_DIR, "service.pid"), "w") as f:
@@ -283,31 +311,44 @@ def explain_start_failure(err: Exception) -> PodmanStartError | None:
     return None
 
 
-def smoke_test(client, image: str) -> float:
-    """Run ``true`` in ``image`` through ``client``; the seconds it took.
+def smoke_test(client, image: str, timeout: float = 30) -> float:
+    """Create, start and wait for ``true`` in ``image`` through ``client``; the seconds it took.
+
+    No ``containers.run(..., remove=True)``: it reads the logs after the wait, and Podman
+    4.3 sometimes answers that request only at the client's timeout.
 
     Raises:
-        PodmanStartError: the start failed for a reason :func:`explain_start_failure` knows.
+        PodmanStartError: the start failed for a reason :func:`explain_start_failure` knows,
+            or the container did not end within ``timeout`` seconds.
         docker.errors.APIError: any other failure.
 
     >>> smoke_test(lab.client(), "python:3.13-slim-trixie")   # doctest: +SKIP
     0.75
     """
     import docker.errors
+    import requests.exceptions
 
     from .labels import labels_for, name
 
-    box = name("00", "podman-check")
     begin = time.monotonic()
     try:
-        client.containers.run(image, "true", name=box, remove=True, labels=labels_for("00"))
+        client.containers.get(name("00", "podman-check")).remove(force=True)  # an earlier one's
+    except docker.errors.NotFound:
+        pass
+    box = client.containers.create(image, "true", name=name("00", "podman-check"),
+                                   labels=labels_for("00"))
+    try:
+        box.start()
+        box.wait(timeout=timeout)
     except docker.errors.APIError as err:
-        try:
-            client.containers.get(box).remove(force=True)  # created, never started
-        except docker.errors.NotFound:
-            pass
         known = explain_start_failure(err)
         if known is not None:
             raise known from None
         raise
+    except requests.exceptions.RequestException:
+        raise PodmanStartError(f"A test container ({image}, `true`) did not end within {timeout:.0f} s.",
+                               "see `podman ps -a` and the service's log "
+                               f"({RUN_DIR}/service.log for the kit's)") from None
+    finally:
+        box.remove(force=True)
     return time.monotonic() - begin

@@ -17,9 +17,11 @@
 # says what the lab expects, so `make` goes on with whatever the machine already has.
 #
 # --dry-run: print what would be installed, install nothing.
-# --podman: only Podman, when asked (`make podman`): Debian's podman, and runc beside it
+# --podman: only Podman, when asked (`make podman`): Debian's podman, runc beside it
 #           (crun, its default runtime, refuses hybrid cgroup layouts; labhelpers.podman
-#           picks runc there). The kit starts its service itself; nothing is enabled.
+#           picks runc there), and the dnsname CNI plugin (containers on a network find
+#           each other by name, as on Docker). The kit starts its service itself; nothing
+#           is enabled.
 set -euo pipefail
 dry_run=0
 podman=0
@@ -36,6 +38,8 @@ if [ "$podman" -eq 1 ]; then
   want=()
   command -v podman >/dev/null 2>&1 || want+=(podman)
   command -v runc >/dev/null 2>&1 || want+=(runc)
+  # Containers on one network find each other by name (notebook 04) only with this CNI plugin.
+  [ -x /usr/lib/cni/dnsname ] || want+=(golang-github-containernetworking-plugin-dnsname)
   if [ ${#want[@]} -eq 0 ]; then
     say "podman: installed ($(podman --version))"
   elif [ "$dry_run" -eq 1 ]; then

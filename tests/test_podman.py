@@ -111,7 +111,7 @@ def test_stand_ins_are_tagged_as_docker_lists_them(on_podman):
 
 
 @pytest.mark.engine
-def test_the_kits_service_reads_only_the_kits_containers_conf(socket_path):
+def test_the_kits_service_reads_only_the_kits_settings(socket_path):
     pid = podman._pid()
     if pid is None or socket_path != podman.ROOTFUL_SOCKET:
         pytest.skip("the Podman service here is not the kit's (python -m labhelpers engine podman start)")
@@ -119,6 +119,9 @@ def test_the_kits_service_reads_only_the_kits_containers_conf(socket_path):
     conf = os.path.join(podman.RUN_DIR, "containers.conf")
     assert f"CONTAINERS_CONF={conf}".encode() in environ
     assert open(conf).read() == podman.settings()
+    registries = os.path.join(podman.RUN_DIR, "registries.conf")
+    assert f"CONTAINERS_REGISTRIES_CONF={registries}".encode() in environ
+    assert 'location = "127.0.0.1"\ninsecure = true' in open(registries).read()
 
 
 @pytest.mark.engine
