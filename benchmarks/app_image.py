@@ -5,7 +5,10 @@
 
 Builds the app as the notebook does (wheelhouse on the host, offline install), as
 ``bench01-hello-flask:*`` images that it removes afterwards. Prints a table; it measures,
-it never fails on a time.
+it never fails on a time. Sizes are the unpacked layers, the same measure on the
+classic and the containerd image store; the table also says which store the engine
+uses and what ``docker images`` shows there (see ``labhelpers.imagestore``). Run it on
+the current engine with ``scripts/in-current-engine.sh python benchmarks/app_image.py``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import uuid
 from pathlib import Path
 
 import labhelpers as lab
-from labhelpers import apps
+from labhelpers import apps, imagestore
 
 LABELS = {"org.labhelpers.benchmark": "app_image"}
 
@@ -50,15 +53,21 @@ def main() -> None:
             (app / "app.py").write_text(source.replace(
                 'GREETING = "Hello from hello-flask"', f'GREETING = "Hello, change {i}"'))
             changed.append(build(f"changed-{i}"))
-        base = client.images.get("python:3.11-slim-bookworm").attrs["Size"] / 1e6
+        store = imagestore.detect(client)
+        base = imagestore.unpacked_bytes(client, lab.images.spec("python").ref) / 1e6
+        listed = imagestore.listed_bytes(client, cold.tag) / 1e6
         layers = client.api.history(cold.image.id)
         pip_mb = sum(h["Size"] for h in layers if "pip install" in (h.get("CreatedBy") or "")) / 1e6
         # history is newest first: the COPY layers above the pip layer hold the code
         pip_at = next(i for i, h in enumerate(layers) if "pip install" in (h.get("CreatedBy") or ""))
         code_mb = sum(h["Size"] for h in layers[:pip_at] if "COPY" in (h.get("CreatedBy") or "")) / 1e6
         rebuild = statistics.median(r.seconds for r in changed)
+        version = client.version()
         rows = [
-            ("app image size", f"{cold.size_mb:.0f} MB"),
+            ("engine", f"{version['Version']} (API {version['ApiVersion']}), {store.kind} "
+                       f"image store ({store.driver})"),
+            ("app image size, unpacked layers", f"{cold.size_mb:.0f} MB"),
+            (f"  docker images shows ({store.size_means})", f"{listed:.0f} MB"),
             ("  of which the base python image", f"{base:.0f} MB"),
             ("  of which the dependencies layer (pip install)", f"{pip_mb:.1f} MB"),
             ("  of which the code layer (COPY app.py)", f"{code_mb * 1000:.1f} kB"),

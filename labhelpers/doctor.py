@@ -23,7 +23,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 
-from . import engine, images, podman
+from . import engine, images, podman, warmup
 from .errors import EngineError, EngineRefusesClient
 
 BINDER_NOTE = (
@@ -142,7 +142,10 @@ def check() -> Report:
     state = f"{total - len(missing)}/{total} present"
     if standins:
         state += f"; stand-ins built offline: {', '.join(standins)}"
-    if missing:
+    background = warmup.summary()
+    if background:
+        state += f"; being prepared in the background: {background}"
+    elif missing:
         state += f"; missing: {', '.join(missing)} (run `python -m labhelpers prepare`)"
     report.rows += [
         ("lab images", state),
@@ -156,8 +159,10 @@ def doctor(notebook: str | None = None, strict: bool = True) -> Report:
     """Check the engine and the lab, and show the report.
 
     Args:
-        notebook: the two digits of the calling notebook: its leftovers from an
-            interrupted earlier run are removed, so it starts clean.
+        notebook: the two digits of the calling notebook: it waits for the images
+            that notebook needs (being prepared in the background by ``make lab``,
+            or prepared here), and its leftovers from an interrupted earlier run
+            are removed, so it starts clean.
         strict: raise when no engine is reachable (stops "Run all" with one
             clear message). On Binder it never raises: it explains that the
             notebooks are read-only there.
@@ -178,6 +183,9 @@ def doctor(notebook: str | None = None, strict: bool = True) -> Report:
     if report.ok:
         if notebook is not None:
             from .labels import clean
+
+            if warmup.wait_for(notebook):
+                report = check()
 
             gone = clean(notebook)
             report.rows.append((f"notebook {notebook}", f"ready ({len(gone)} leftovers of an earlier run removed)"))

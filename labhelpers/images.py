@@ -474,26 +474,23 @@ def store(client=None) -> str:
     return "containerd" if "snapshotter" in status.get("driver-type", "") else "classic"
 
 
-#: What an image's size counts, by image store.
-SIZE_MEANING = {
-    "classic": "the unpacked layers",
-    "containerd": "the compressed content plus the unpacked snapshot",
-}
-
-
 def size_note(client=None) -> str:
-    """One line saying what the ``size (MB)`` of :func:`table` counts on this engine.
+    """One line saying what the ``size (MB)`` of :func:`table` counts, and on which store.
 
-    The official column is always the registry's uncompressed image size, so on the
-    containerd store a stand-in looks larger than it is.
+    The table gives the unpacked layers on every store (what the official sizes are
+    quoted in); ``docker images`` on the containerd store counts more.
 
     >>> size_note()                                  # doctest: +SKIP
-    'size (MB) on this engine (classic image store): the unpacked layers'
+    'size (MB): the unpacked layers (classic image store: docker images shows the same)'
 
     Introduced in ``00-start-here``.
     """
-    kind = store(client)
-    return f"size (MB) on this engine ({kind} image store): {SIZE_MEANING[kind]}"
+    from .imagestore import detect
+
+    found = detect(client)
+    same = ("docker images shows the same" if not found.containerd
+            else f"docker images shows {found.size_means}")
+    return f"size (MB): the unpacked layers ({found.kind} image store: {same})"
 
 
 def table(client=None):
@@ -506,6 +503,7 @@ def table(client=None):
     import pandas as pd
 
     from .engine import client as get_client
+    from .imagestore import unpacked_bytes
 
     client = client or get_client()
     rows = []
@@ -517,7 +515,7 @@ def table(client=None):
             "used for": entry.purpose,
             "notebooks": " ".join(entry.notebooks),
             "here": state,
-            "size (MB)": None if image is None else round(image.attrs["Size"] / 1e6),
+            "size (MB)": None if image is None else round(unpacked_bytes(client, image) / 1e6),
             "official (MB)": entry.official_mb,
         })
     return pd.DataFrame(rows)

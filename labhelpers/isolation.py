@@ -5,8 +5,8 @@ and puts the answers side by side. :func:`linked_libraries` shows which operatin
 libraries a Python extension module links, and which Debian package brings each: the
 part of an environment a virtualenv cannot hold and an image does.
 
->>> compare(client, "python:3.11-slim-bookworm")            # doctest: +SKIP
->>> linked_libraries(client, "python:3.11-slim-bookworm", "_ssl")   # doctest: +SKIP
+>>> compare(client, "python:3.13-slim-trixie")            # doctest: +SKIP
+>>> linked_libraries(client, "python:3.13-slim-trixie", "_ssl")   # doctest: +SKIP
 
 Introduced in ``01-python-apps-in-docker``.
 """
@@ -58,7 +58,22 @@ print(json.dumps(rows))
 
 
 def facts(client=None, image: str | None = None, **run_kwargs) -> dict:
-    """The :data:`FACTS` of this Python (``image=None``) or of ``image``'s Python."""
+    """The :data:`FACTS` of this Python (``image=None``) or of ``image``'s Python.
+
+    Args:
+        client: a ``docker.DockerClient`` (needed with ``image``).
+        image: the image whose ``python`` answers; None: this kernel's Python.
+        **run_kwargs: more ``containers.run`` arguments (``labels``, ``name``...).
+
+    Returns:
+        Fact name to value: Python and OS versions, packages, OpenSSL, SQLite...
+
+    Raises:
+        docker.errors.ContainerError: the image has no working ``python``.
+
+    >>> facts()["a virtualenv"] in (True, False)
+    True
+    """
     if image is None:
         out = subprocess.run([sys.executable, "-c", FACTS], capture_output=True, text=True,
                              check=True).stdout
@@ -69,7 +84,19 @@ def facts(client=None, image: str | None = None, **run_kwargs) -> dict:
 
 
 def compare(client, image: str, **run_kwargs):
-    """This kernel's Python next to ``image``'s, as a pandas DataFrame."""
+    """This kernel's Python next to ``image``'s, as a pandas DataFrame.
+
+    Args:
+        client: a ``docker.DockerClient``.
+        image: the image to compare with, e.g. ``"python:3.13-slim-trixie"``.
+        **run_kwargs: more ``containers.run`` arguments (``labels``...).
+
+    Returns:
+        One row per fact, one column per Python.
+
+    >>> compare(client, "python:3.13-slim-trixie").loc["a virtualenv"].tolist()  # doctest: +SKIP
+    [True, False]
+    """
     import pandas as pd
 
     return pd.DataFrame({"this notebook's Python (host)": facts(),
@@ -77,7 +104,20 @@ def compare(client, image: str, **run_kwargs):
 
 
 def linked_libraries(client, image: str, module: str = "_ssl", **run_kwargs):
-    """The OS libraries ``module`` links inside ``image``, with their Debian packages."""
+    """The OS libraries ``module`` links inside ``image``, with their Debian packages.
+
+    Args:
+        client: a ``docker.DockerClient``.
+        image: a Debian-based image with ``python``, ``ldd`` and ``dpkg``.
+        module: an extension module, e.g. ``"_ssl"`` or ``"_sqlite3"``.
+        **run_kwargs: more ``containers.run`` arguments (``labels``...).
+
+    Returns:
+        A pandas DataFrame: library, Debian package, version.
+
+    >>> linked_libraries(client, "python:3.13-slim-trixie").loc[0, "library"]  # doctest: +SKIP
+    'libssl.so.3'
+    """
     import pandas as pd
 
     out = client.containers.run(image, ["python", "-c", LIBS, module], remove=True, **run_kwargs)

@@ -1,7 +1,11 @@
 """A private image registry on loopback, run as a container: push to share, pull back.
 
-The registry is the ``registry:2`` image (offline, the kit's stand-in built from
-Debian's ``docker-registry`` package; see :mod:`labhelpers.images`). It listens on
+The registry is the ``registry:2`` image: CNCF Distribution 2.8, the version the
+library's ``registry:2`` tag still carries. Offline it is the kit's stand-in, built from
+Debian's ``docker-registry`` package: Distribution 2.8 too, the same API and storage.
+The library's newest registry image is ``registry:3`` (Distribution 3.x: the same
+``/v2/`` API, a new configuration layout, OCI media types first);
+:meth:`Registry.software` says what runs. It listens on
 ``127.0.0.1`` on a port the engine picks, so it never collides with anything, and the
 engine accepts plain HTTP for it because loopback registries are trusted as insecure
 by default.
@@ -18,6 +22,7 @@ Introduced in ``01-python-apps-in-docker``.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -25,9 +30,14 @@ import docker.errors
 import requests
 
 from .errors import LabError
-from .labels import labels_for, name as lab_name
+from .labels import STANDIN, labels_for, name as lab_name
 
 IMAGE = "registry:2"
+
+#: The newest registry image in Docker's official library (Distribution 3.x).
+NEWEST = "registry:3"
+
+_VERSION = re.compile(r"\bv?(\d+\.\d+(?:\.\d+)?)")
 
 
 class RegistryError(LabError):
@@ -65,6 +75,34 @@ class Registry:
     def tags(self, repo: str) -> list[str]:
         """The tags of one repository (``GET /v2/REPO/tags/list``)."""
         return requests.get(f"{self.url}/v2/{repo}/tags/list", timeout=5).json().get("tags") or []
+
+    def software(self) -> str:
+        """The registry program running in the container and its version.
+
+        Returns:
+            e.g. ``"Distribution 2.8.2"`` (the official image's ``registry``, or Debian's
+            ``docker-registry`` in the stand-in), or ``"Distribution (version unknown)"``.
+
+        >>> reg.software()                           # doctest: +SKIP
+        'Distribution 2.8.2'
+        """
+        out = self.container.exec_run(
+            ["sh", "-c", "registry --version 2>/dev/null || docker-registry --version"])
+        found = _VERSION.search(out.output.decode(errors="replace").split("distribution")[-1])
+        return f"Distribution {found.group(1)}" if found else "Distribution (version unknown)"
+
+    def describe(self) -> str:
+        """One sentence: the image, the software it runs, and the library's newest.
+
+        >>> print(reg.describe())                    # doctest: +SKIP
+        registry:2 (the kit's stand-in from Debian's docker-registry) runs Distribution 2.8.2; the library's newest registry image is registry:3 (Distribution 3.x)
+        """
+        image = self.container.image
+        standin = (image.labels or {}).get(STANDIN) if image else None
+        where = ("the kit's stand-in from Debian's docker-registry" if standin
+                 else "the official image")
+        return (f"{IMAGE} ({where}) runs {self.software()}; the library's newest registry "
+                f"image is {NEWEST} (Distribution 3.x)")
 
     def stop(self) -> None:
         """Stop and remove the registry container (and its storage)."""

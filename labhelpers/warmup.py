@@ -70,7 +70,11 @@ def _alive(pid) -> bool:
         os.kill(int(pid), 0)
     except (OSError, TypeError, ValueError):
         return False
-    return True
+    try:  # a process that ended but was not reaped yet is no longer at work
+        with open(f"/proc/{int(pid)}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 def running(status: dict | None = None) -> bool:
@@ -181,7 +185,7 @@ def record(client=None, log=print) -> list:
         recorder.finish()
 
 
-def wait_for(notebook: str, client=None, log=print, timeout: float = 1800) -> None:
+def wait_for(notebook: str, client=None, log=print, timeout: float = 1800) -> bool:
     """Make the images ``notebook`` needs present: wait for the background prepare, or prepare.
 
     Args:
@@ -190,10 +194,14 @@ def wait_for(notebook: str, client=None, log=print, timeout: float = 1800) -> No
         log: called with progress lines when this process prepares them itself.
         timeout: seconds to wait for the background prepare before preparing here.
 
+    Returns:
+        False when the images were all present already; True when it waited or prepared.
+
     Raises:
         ImageError: an image could not be made present (the message says why).
 
     >>> wait_for("00")                               # doctest: +SKIP
+    False
     """
     from tqdm.auto import tqdm
 
@@ -206,7 +214,7 @@ def wait_for(notebook: str, client=None, log=print, timeout: float = 1800) -> No
 
     todo = missing()
     if not todo:
-        return
+        return False
     if running():
         deadline = time.monotonic() + timeout
         with tqdm(total=len(todo), desc=f"images for notebook {notebook}", unit="image") as bar:
@@ -215,7 +223,8 @@ def wait_for(notebook: str, client=None, log=print, timeout: float = 1800) -> No
                 bar.n = len(todo) - len(left)
                 bar.set_postfix_str(f"about {seconds_left(_read(status_path())):.0f} s left")
                 if not left:
-                    return
+                    return True
                 time.sleep(POLL)
     if missing():
         images.prepare(client, log, notebook=notebook)
+    return True

@@ -2,14 +2,19 @@
 
 Inside containers the package index may be out of reach (or its certificates not
 trusted), and a build that downloads is slow and not reproducible. So the host
-downloads every wheel once with ``pip download`` (for the engine's platform and the
-image's Python), and the Dockerfile installs them with
-``pip install --no-index --find-links``. The wheelhouse is cached, keyed by the
-requirements file's content and the target platform: the second time is instant.
+downloads every wheel once with ``pip download``, and the Dockerfile installs them with
+``pip install --no-index --find-links``. The wheels are for the **image's** Python
+(3.13, as ``python:3.13-slim-trixie``) and the **engine's** architecture, which is not
+always the host's: on Apple silicon or Windows the host's ``platform.machine()``
+(``arm64``, ``AMD64``) is no manylinux tag, and a remote engine may run another
+architecture. :func:`engine_arch` asks the engine (``docker info``'s Architecture);
+:func:`platform_tags` maps it to the manylinux tags its glibc images install. The
+wheelhouse is cached, keyed by the requirements file's content, the platform and the
+Python: the second time is instant.
 
 >>> platform_tag("x86_64")
 'manylinux2014_x86_64'
->>> build("notebooks/apps/hello-flask/requirements.txt")   # doctest: +SKIP
+>>> build("notebooks/apps/hello-flask/requirements.txt", arch=engine_arch())  # doctest: +SKIP
 Wheelhouse(8 wheels, cached)
 
 Introduced in ``01-python-apps-in-docker``.
@@ -28,10 +33,16 @@ from dataclasses import dataclass
 from .errors import LabError
 from .standin import cache_dir
 
-#: The Python the lab's images run (``python:3.11-slim-bookworm``).
-PYTHON_VERSION = "3.11"
+#: The Python the lab's images run (``python:3.13-slim-trixie``).
+PYTHON_VERSION = "3.13"
 
+#: Engine architectures (``docker info``'s Architecture is the kernel's ``uname -m``;
+#: ``docker version``'s Arch is Go's name) to the manylinux architecture.
 _ARCHES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
+
+#: The newest glibc the wheels may need: the oldest Debian the lab's images use
+#: (Debian 12 has 2.36, Debian 13 2.41). Wheels built for an older glibc install too.
+GLIBC = (2, 36)
 
 
 class WheelhouseError(LabError):
@@ -63,8 +74,37 @@ class Wheelhouse:
         return dest
 
 
+def engine_arch(client=None) -> str:
+    """The architecture of the engine's machine, where the images run (not this host's).
+
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+
+    Returns:
+        ``docker info``'s Architecture, e.g. ``"x86_64"`` or ``"aarch64"``.
+
+    >>> engine_arch() in ("x86_64", "aarch64")       # doctest: +SKIP
+    True
+    """
+    if client is None:
+        from .engine import client as get_client
+
+        client = get_client()
+    return client.info().get("Architecture") or client.version().get("Arch", "x86_64")
+
+
 def platform_tag(arch: str) -> str:
-    """The manylinux platform tag for an engine architecture (``docker version``'s Arch).
+    """The manylinux2014 platform tag for an engine architecture.
+
+    Args:
+        arch: ``docker info``'s Architecture (``x86_64``, ``aarch64``) or ``docker
+            version``'s Arch (``amd64``, ``arm64``).
+
+    Returns:
+        The tag pip's ``--platform`` takes.
+
+    Raises:
+        WheelhouseError: an architecture without manylinux wheels the kit knows.
 
     >>> platform_tag("arm64")
     'manylinux2014_aarch64'
@@ -79,20 +119,48 @@ def platform_tag(arch: str) -> str:
         ) from None
 
 
+def platform_tags(arch: str, glibc: tuple[int, int] = GLIBC) -> list[str]:
+    """Every manylinux tag an image with ``glibc`` on ``arch`` installs, newest first.
+
+    pip's ``--platform manylinux2014_X`` alone misses wheels tagged only for a newer
+    glibc (``manylinux_2_28_X``); these are all passed.
+
+    Args:
+        arch: the engine's architecture (see :func:`platform_tag`).
+        glibc: the images' glibc version, ``(major, minor)``.
+
+    Returns:
+        ``manylinux_2_36_x86_64`` down to ``manylinux_2_17_x86_64``, then
+        ``manylinux2014_x86_64`` (pip adds the older 2010 and 1).
+
+    Raises:
+        WheelhouseError: an architecture without manylinux wheels the kit knows.
+
+    >>> platform_tags("aarch64")[0], platform_tags("aarch64")[-1]
+    ('manylinux_2_36_aarch64', 'manylinux2014_aarch64')
+    """
+    legacy = platform_tag(arch)
+    machine = legacy.split("_", 1)[1]
+    return [f"manylinux_{glibc[0]}_{minor}_{machine}"
+            for minor in range(glibc[1], 16, -1)] + [legacy]
+
+
 def _key(requirements: bytes, platform: str, python: str) -> str:
     digest = hashlib.sha256(requirements + f"\n{platform}\n{python}".encode()).hexdigest()
     return digest[:16]
 
 
-def build(requirements: str, arch: str = "x86_64", python: str = PYTHON_VERSION,
-          log=print) -> Wheelhouse:
+def build(requirements: str, arch: str | None = None, python: str = PYTHON_VERSION,
+          log=print, client=None) -> Wheelhouse:
     """Download the wheels of ``requirements`` for a Linux image, once.
 
     Args:
         requirements: a ``requirements.txt`` path (pin every package in it).
-        arch: the engine's architecture (``client.version()["Arch"]``).
-        python: the image's Python version, ``"3.11"``.
+        arch: the engine's architecture; default: asked from the engine
+            (:func:`engine_arch`), never the host's.
+        python: the image's Python version, ``"3.13"``.
         log: called with one line saying what happened.
+        client: the ``docker.DockerClient`` asked for ``arch`` (default: the kit's).
 
     Returns:
         The :class:`Wheelhouse`, under ``~/.cache/labhelpers/wheelhouse/``.
@@ -101,13 +169,14 @@ def build(requirements: str, arch: str = "x86_64", python: str = PYTHON_VERSION,
         WheelhouseError: pip could not download a wheel (no network, no wheel for the
             platform); the message shows pip's last lines.
 
-    >>> build("requirements.txt", arch="x86_64")     # doctest: +SKIP
+    >>> build("requirements.txt", arch="aarch64")    # doctest: +SKIP
     Wheelhouse(8 wheels, downloaded)
     """
     with open(requirements, "rb") as f:
         content = f.read()
-    platform = platform_tag(arch)
-    dest = os.path.join(cache_dir(), "wheelhouse", _key(content, platform, python))
+    platforms = platform_tags(arch or engine_arch(client))
+    platform = platforms[-1]
+    dest = os.path.join(cache_dir(), "wheelhouse", _key(content, " ".join(platforms), python))
     stamp = os.path.join(dest, ".complete")
     if os.path.exists(stamp):
         wheels = tuple(sorted(w for w in os.listdir(dest) if w.endswith(".whl")))
@@ -116,9 +185,11 @@ def build(requirements: str, arch: str = "x86_64", python: str = PYTHON_VERSION,
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".partial-", dir=os.path.dirname(dest))
     cmd = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
-           "--only-binary=:all:", "--platform", platform, "--python-version", python,
+           "--only-binary=:all:", *(f"--platform={p}" for p in platforms),
+           "--python-version", python,
            "--implementation", "cp", "--dest", tmp, "-r", os.path.abspath(requirements)]
-    log(f"wheelhouse: pip download for {platform}, Python {python} ...")
+    log(f"wheelhouse: pip download for {platform} (glibc up to "
+        f"{'.'.join(map(str, GLIBC))}), Python {python} ...")
     done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if done.returncode:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -47,5 +47,37 @@ def test_summary_says_what_is_ready_what_is_made_and_how_long_is_left():
 
 def test_waiting_for_images_that_are_present_returns_at_once(client, python_image, cache):
     start = time.monotonic()
-    warmup.wait_for("00", client=client)
+    assert warmup.wait_for("00", client=client) is False
     assert time.monotonic() - start < 2
+
+
+def test_a_notebook_waits_for_the_background_then_prepares_what_it_left(
+        client, python_image, prefix, cache, monkeypatch):
+    """A background prepare that ends without the notebook's image: wait for it, then do it here."""
+    import subprocess
+
+    monkeypatch.setenv("LABHELPERS_OFFLINE", "1")
+    ref = f"{prefix}-waited:1"
+    python_image.tag(ref)
+    monkeypatch.setitem(images.CATALOGUE, "waited",
+                        images.ImageSpec(ref, "test", ("77",), 0, standin=None))
+    (cache / "images").mkdir(parents=True)
+    with open(images.bundle_path(ref), "wb") as f:
+        for chunk in client.images.get(ref).save(named=True):
+            f.write(chunk)
+    client.images.remove(ref)
+    background = subprocess.Popen(["sleep", "3"])
+    warmup._write(warmup.status_path(), {"pid": background.pid, "finished": None, "images": {
+        ref: {"state": "working", "since": time.time(), "expected": 3}}})
+    lines = []
+    try:
+        start = time.monotonic()
+        assert warmup.summary().startswith("0/1 ready; being made: ")
+        assert warmup.wait_for("77", client=client, log=lines.append) is True
+        assert time.monotonic() - start >= 2.5, "it did not wait for the background prepare"
+        assert images.present(client, ref) is not None
+        assert any("loading" in line for line in lines), lines
+    finally:
+        background.wait()
+        if images.present(client, ref) is not None:
+            client.images.remove(ref)
