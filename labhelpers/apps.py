@@ -35,7 +35,8 @@ from .labels import labels_for, name as lab_name
 #: Where the sample apps live, next to the notebooks.
 APPS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks", "apps")
 
-_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
+# Docker's legacy builder says `Step 3/7 : RUN ...`, Podman's (buildah) `STEP 3/7: RUN ...`.
+_STEP = re.compile(r"^(?:Step|STEP) (\d+)/(\d+) ?: (.*)")
 
 
 class AppError(LabError):
