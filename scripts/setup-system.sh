@@ -8,7 +8,8 @@
 #                 `docker` CLI lacks them: from Debian's newest suite (sid), which needs
 #                 only libc6 >= 2.34, fetched through a private package list so the
 #                 machine's own apt sources are never changed. Debian 12's own
-#                 docker-compose is v1, retired, and cannot talk to Engine 29.
+#                 docker-compose is v1: retired, and it fails to re-create services
+#                 on the containerd image store (Engine 29, Docker Desktop).
 # - podman        only with --podman (`make podman`): Podman beside Docker, see below
 # - chromium, chromium-driver  the headless browser of tests/test_browser.py (Playwright
 #                 drives Debian's build; no browser is ever downloaded)
