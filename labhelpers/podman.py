@@ -353,3 +353,38 @@ def smoke_test(client, image: str, timeout: float = 30) -> float:
     finally:
         box.remove(force=True)
     return time.monotonic() - begin
+
+
+_podman_urls: dict[str, bool] = {}
+
+
+def serves(client) -> bool:
+    """True when ``client`` (a ``DockerClient`` or ``APIClient``) talks to Podman; asked once per URL.
+
+    >>> serves(lab.client())                         # doctest: +SKIP
+    False
+    """
+    api = getattr(client, "api", client)
+    if api.base_url not in _podman_urls:
+        _podman_urls[api.base_url] = is_podman(api.version(api_version=False))
+    return _podman_urls[api.base_url]
+
+
+def run_healthcheck(container) -> str | None:
+    """On Podman, run a container's HEALTHCHECK now and return its status; elsewhere None.
+
+    Podman runs healthchecks from systemd timers; where its service runs without systemd
+    (a container, CI) they never run and the health stays ``starting``. Its own API runs
+    one on request (``GET /libpod/containers/{id}/healthcheck``); Docker Engine runs them
+    itself. :func:`labhelpers.apps.wait_healthy` uses this (notebook 01).
+
+    >>> run_healthcheck(web)                         # doctest: +SKIP
+    'healthy'
+    """
+    api = container.client.api
+    if not serves(api):
+        return None
+    answer = api._get(f"{api.base_url}/v4.0.0/libpod/containers/{container.id}/healthcheck")
+    if answer.status_code != 200:
+        return None
+    return answer.json().get("Status")
