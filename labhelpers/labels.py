@@ -99,6 +99,12 @@ def _catalogue_refs() -> set[str]:
     return {spec.ref for spec in CATALOGUE.values()}
 
 
+def _created(container) -> str:
+    """The container's creation time as a string that sorts as the time does (nanoseconds padded)."""
+    head, _, fraction = (container.attrs.get("Created") or "").rstrip("Z").partition(".")
+    return f"{head}.{fraction.ljust(9, '0')}"
+
+
 def managed(client=None, notebook: str | None = None) -> list[Managed]:
     """Every object carrying the lab's labels (of one notebook, if given).
 
@@ -114,7 +120,8 @@ def managed(client=None, notebook: str | None = None) -> list[Managed]:
         client = get_client()
     filters = _filters(notebook)
     found: list[Managed] = []
-    for c in client.containers.list(all=True, filters=filters):
+    # Newest first, as Docker Engine lists them (Podman lists the oldest first).
+    for c in sorted(client.containers.list(all=True, filters=filters), key=_created, reverse=True):
         found.append(Managed("container", c.name, c.id, c.labels.get(NOTEBOOK, "?")))
     for n in client.networks.list(filters=filters):
         found.append(Managed("network", n.name, n.id, (n.attrs.get("Labels") or {}).get(NOTEBOOK, "?")))
