@@ -96,7 +96,9 @@ def _filters(notebook: str | None) -> dict:
 def _catalogue_refs() -> set[str]:
     from .images import CATALOGUE
 
-    return {spec.ref for spec in CATALOGUE.values()}
+    # as Docker Engine names them, and as Podman does (docker.io/library/python:...)
+    return {spec.ref for spec in CATALOGUE.values()} | {
+        f"docker.io/{'' if '/' in spec.ref else 'library/'}{spec.ref}" for spec in CATALOGUE.values()}
 
 
 def _created(container) -> str:
@@ -128,8 +130,9 @@ def managed(client=None, notebook: str | None = None) -> list[Managed]:
     for v in client.volumes.list(filters=filters):
         found.append(Managed("volume", v.name, v.id, (v.attrs.get("Labels") or {}).get(NOTEBOOK, "?")))
     keep = _catalogue_refs()
-    for i in client.images.list(filters=filters):
-        if keep.intersection(i.tags):
+    # One label filter for images, the other checked here: Podman 4.3 answers no image to two.
+    for i in client.images.list(filters={"label": filters["label"][-1:]}):
+        if keep.intersection(i.tags) or (i.labels or {}).get(MANAGED) != "true":
             continue
         found.append(Managed("image", (i.tags or [i.short_id])[0], i.id, i.labels.get(NOTEBOOK, "?")))
     return found
