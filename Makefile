@@ -112,7 +112,8 @@ demo: setup
 bundle: setup
 	@$(PY) -m labhelpers bundle export $(BUNDLE)
 
-# The kit as one image (Dockerfile): build it, run it, run notebook 00 inside it.
+# The kit as one image (Dockerfile): build it (BuildKit or the legacy builder), run it, and
+# validate every notebook once inside it (nbval, the image's copy, this repository's sanitizer).
 test-image: setup
 	@bash scripts/build-kit-image.sh $(KIT_IMAGE)
 	LABHELPERS_KIT_IMAGE=$(KIT_IMAGE) $(PY) -m pytest tests/test_kit_image.py -s $(PYTEST_ARGS)

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 import labhelpers as lab
 from labhelpers.widgets.dashboard import Dashboard
 
-PY = "python:3.11-slim-bookworm"
+PY = "python:3.13-slim-trixie"
 
 
 def _ms(seconds: float) -> str:

@@ -229,6 +229,10 @@ def lines_of_code(client: str) -> int:
 def dependencies(dist: str | None) -> list[str]:
     """Every distribution ``dist`` needs (transitively, no extras), from installed metadata.
 
+    Requirements that hold only on some Pythons are judged for the lab's Python
+    (:data:`labhelpers.wheelhouse.PYTHON_VERSION`, the catalogue's image), not the
+    kernel's, so the count is the same on a laptop's Python 3.11 and in the kit image.
+
     >>> dependencies(None)
     []
     """
@@ -258,7 +262,10 @@ def _marker_ok(marker: str) -> bool:
     try:
         from packaging.markers import Marker
 
-        return Marker(marker).evaluate()
+        from .wheelhouse import PYTHON_VERSION
+
+        return Marker(marker).evaluate({"python_version": PYTHON_VERSION,
+                                        "python_full_version": f"{PYTHON_VERSION}.0"})
     except Exception:
         return True
 

@@ -64,6 +64,23 @@ def _template_files(root=None, prefix: str = ""):
             yield rel, entry.read_text()
 
 
+def from_catalogue(dockerfile: str) -> str:
+    """A Dockerfile template with its base images filled in from the kit's catalogue.
+
+    ``${python}`` becomes the slim Python image's reference, ``${python_full}`` the
+    full one's (:data:`labhelpers.images.CATALOGUE`); any other ``$WORD`` is left as is.
+
+    >>> from labhelpers.images import spec
+    >>> from_catalogue("FROM ${python}\\nENV PATH=/venv/bin:$PATH") == (
+    ...     f"FROM {spec('python').ref}\\nENV PATH=/venv/bin:$PATH")
+    True
+    """
+    from .images import spec
+
+    return Template(dockerfile).safe_substitute(python=spec("python").ref,
+                                                python_full=spec("python-full").ref)
+
+
 def project_dir(notebook: str = "06") -> Path:
     """The default folder of a notebook's build project, in the kit's cache.
 
@@ -108,6 +125,8 @@ def scaffold(path=None, notebook: str = "06", base: str | None = None, force: bo
     for rel, text in _template_files():
         if rel == "inventory.yml":
             text = Template(text).substitute(values)
+        elif rel.endswith("Dockerfile"):
+            text = from_catalogue(text)
         target = path / rel
         if target.exists() and target.read_text() == text:
             state = "unchanged"
@@ -129,39 +148,50 @@ def _names(notebook: str, base: str | None) -> dict[str, str]:
             "registry": named("registry")}
 
 
-def wheelhouse(project, log=print) -> list[str]:
-    """Download the app's dependencies as wheels into ``app/wheels``, on the host.
+def wheelhouse(project, client=None, log=print) -> list[str]:
+    """Put the app's dependencies as wheels into ``app/wheels``, downloaded on the host.
 
     Containers here cannot reach the package index (and at a conference, should not
-    have to): images install from this folder with ``--no-index``. Wheels are for
-    the images' CPython 3.11 on this machine's architecture.
+    have to): images install from this folder with ``--no-index``. The wheels come
+    from the kit's one wheelhouse (:func:`labhelpers.wheelhouse.build`, cached per
+    requirements and platform): for the images' CPython (the catalogue's ``python``
+    tag says which) and the **engine's**
+    architecture (``client.version()["Arch"]``, mapped to a manylinux tag), not this
+    machine's: on a Mac with Apple silicon or on Windows, ``platform.machine()`` names
+    no Linux platform, and the engine may run another architecture than its client.
+
+    Args:
+        project: the project folder (see :func:`scaffold`).
+        client: a ``docker.DockerClient`` (default: the kit's).
+        log: called with one line saying what is there (None: silent).
 
     Returns:
         The wheel files' names.
 
     Raises:
-        BuildError: pip could not download them (no package index, and no wheels yet).
+        BuildError: pip could not download them (no package index, and no wheels cached).
 
     >>> wheelhouse(project_dir())                     # doctest: +SKIP
-    ['blinker-1.9.0-py3-none-any.whl', 'click-8.1.8-py3-none-any.whl', ...]
+    wheelhouse: 7 wheels (blinker, click, flask, itsdangerous, jinja2, markupsafe, werkzeug)
     """
-    import platform
+    from . import wheelhouse as wh
+    from .engine import client as get_client
+    from .images import spec
 
+    client = client or get_client()
     app = Path(project) / "app"
+    tag = spec("python").ref.partition(":")[2]  # "3.13-slim-trixie": the images' Python
+    python = ".".join(tag.split("-")[0].split(".")[:2]) or wh.PYTHON_VERSION
+    try:
+        house = wh.build(str(app / "requirements.txt"), arch=client.version().get("Arch", "x86_64"),
+                         python=python, log=lambda line: None)
+    except wh.WheelhouseError as err:
+        raise BuildError(err.what, err.todo) from None
     wheels = app / "wheels"
-    wheels.mkdir(exist_ok=True)
-    arch = platform.machine()
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-           "--dest", str(wheels), "--only-binary=:all:", "--python-version", "3.11",
-           "--platform", f"manylinux2014_{arch}", "--platform", f"manylinux_2_17_{arch}",
-           "-r", str(app / "requirements.txt")]
-    done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    found = sorted(p.name for p in wheels.glob("*.whl"))
-    if done.returncode and not found:
-        tail = "\n".join(line for line in done.stderr.splitlines() if "is ignored" not in line)[-1500:]
-        raise BuildError(f"pip could not download the app's dependencies:\n{tail}",
-                         "connect this machine to the package index once, then run this again "
-                         "(the wheels stay in app/wheels)")
+    if wheels.exists():
+        shutil.rmtree(wheels)  # exactly the wheelhouse: none left from another platform
+    house.copy_to(str(wheels))
+    found = sorted(house.wheels)
     if log:
         log(f"wheelhouse: {len(found)} wheels ({', '.join(w.split('-')[0] for w in found)})")
     return found

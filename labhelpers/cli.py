@@ -5,7 +5,7 @@ Each command prints what it did; a setup problem ends with one clear message
 
 >>> from labhelpers.cli import main
 >>> main(["engine", "status"])                   # doctest: +SKIP
-running: Docker 20.10.24 (API 1.41) at unix:///var/run/docker.sock (default socket)
+running: Docker 28.5.2 (API 1.51) at unix:///var/run/docker.sock (default socket)
 0
 """
 

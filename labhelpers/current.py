@@ -77,26 +77,6 @@ def _container(client):
         return None
 
 
-def _host_config(api, binds: dict) -> dict:
-    """Every capability this host allows, and writable /proc/sys: what Engine 28 needs as dind.
-
-    Engine 28 writes IPv6 sysctls in each container's network namespace, so /proc must
-    not be masked or read-only. ``--privileged`` gives that; where this host refuses it,
-    the CLI's ``--security-opt systempaths=unconfined`` is sent to the engine as empty
-    ``MaskedPaths`` and ``ReadonlyPaths``, which docker-py's models do not expose.
-    """
-    from .machine import caps, dind
-
-    missing = caps.missing_here()
-    if not missing:
-        return api.create_host_config(binds=binds, privileged=True)
-    options = dind.fallback_options(missing)
-    binds.update(options.pop("extra_volumes"))
-    config = api.create_host_config(binds=binds, **options)
-    config.update(MaskedPaths=[], ReadonlyPaths=[])
-    return config
-
-
 def _answers(timeout: float = 3) -> dict | None:
     if not os.path.exists(SOCKET):
         return None
@@ -153,6 +133,7 @@ def start(log=print) -> str:
     'current engine: Docker 28.5.2+dfsg4 (API 1.51, minimum 1.44, containerd image store) at ...'
     """
     from . import images
+    from .machine import dind
 
     client = _host_client()
     box = _container(client)
@@ -172,16 +153,15 @@ def start(log=print) -> str:
     for path in _shared_paths():
         binds[path] = {"bind": path, "mode": "rw"}
     log(f"starting {NAME} from {image.tags[0] if image.tags else image.short_id}")
-    made = client.api.create_container(
-        image.id, name=NAME, hostname=NAME, labels={LABEL: "true"},
+    # Privileged, else every capability this host allows and unconfined system paths:
+    # Engine 28 writes IPv6 sysctls in each container's network namespace.
+    box = dind.run_dind(
+        client, image.id, binds, name=NAME, hostname=NAME, labels={LABEL: "true"},
         environment={"DOCKER_MIN_API_VERSION": MIN_API_VERSION, "DOCKER_TLS_CERTDIR": ""},
         command=["dockerd", f"--config-file={RUN_DIR}/daemon.json",
                  f"--host=unix://{SOCKET}", "--host=unix:///var/run/docker.sock"],
         volumes=[spec["bind"] for spec in binds.values()],
-        host_config=_host_config(client.api, binds),
     )
-    client.api.start(made["Id"])
-    box = client.containers.get(made["Id"])
     deadline = time.monotonic() + BOOT_TIMEOUT
     while (version := _answers()) is None:
         box.reload()

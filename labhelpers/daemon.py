@@ -40,7 +40,7 @@ def status() -> str:
     """One line: where the engine is and whether it answers.
 
     >>> status()                                     # doctest: +SKIP
-    'running: Docker 20.10.24 (API 1.41) at unix:///var/run/docker.sock (default socket)'
+    'running: Docker 28.5.2 (API 1.51) at unix:///var/run/docker.sock (default socket)'
     """
     endpoint = engine.find_endpoint()
     version = engine.diagnose(endpoint)

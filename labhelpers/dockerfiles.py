@@ -7,6 +7,11 @@ before installing), ``deps-first``, ``multi-stage`` (slim runtime) and ``non-roo
 :func:`compare` does all four; :func:`lint` runs hadolint and :func:`stages` reads a
 Dockerfile with dockerfile-parse. ``benchmarks/dockerfiles.py`` prints the table.
 
+Those builds go through docker-py, so through the engine's **legacy builder** (docker-py
+has no BuildKit). :func:`buildkit` builds with **BuildKit** from Python (python-on-whales'
+``docker.buildx.build``, the ``docker`` driver), and :func:`compare_builders` measures
+both, with the ``cache-mount`` variant (``RUN --mount``, BuildKit only).
+
 >>> import labhelpers as lab
 >>> lab.dockerfiles.compare(lab.builds.project_dir())      # doctest: +SKIP
 
@@ -24,28 +29,42 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .builds import BuildError, _data, project_dir, scaffold  # noqa: F401 (doctests)
+from .builds import BuildError, _data, from_catalogue, project_dir, scaffold  # noqa: F401 (doctests)
+from .imagestore import unpacked_bytes
 from .labels import labels_for, name as lab_name
 
 #: The four ways of writing the same app's Dockerfile that notebook 06 measures.
 VARIANTS = ("naive", "deps-first", "multi-stage", "non-root")
+#: Variants only BuildKit builds (``RUN --mount``): the legacy builder refuses them.
+BUILDKIT_VARIANTS = ("cache-mount",)
 #: The app's source file that a "one-line code change" edits.
 CODE_FILE = "app.py"
 
 
 def variant(name: str) -> str:
-    """The text of one of the :data:`VARIANTS` Dockerfiles.
+    """The text of one of the :data:`VARIANTS` (or :data:`BUILDKIT_VARIANTS`) Dockerfiles.
 
-    >>> variant("naive").splitlines()[1]
-    'FROM python:3.11-bookworm'
+    Their base images are the catalogue's (:func:`labhelpers.builds.from_catalogue`).
+
+    >>> from labhelpers.images import spec
+    >>> variant("naive").splitlines()[1] == f"FROM {spec('python-full').ref}"
+    True
     """
-    if name not in VARIANTS:
-        raise BuildError(f"{name!r} is not a Dockerfile variant.", f"use one of {', '.join(VARIANTS)}")
-    return _data("dockerfiles", f"{name}.Dockerfile").read_text()
+    if name not in VARIANTS + BUILDKIT_VARIANTS:
+        raise BuildError(f"{name!r} is not a Dockerfile variant.",
+                         f"use one of {', '.join(VARIANTS + BUILDKIT_VARIANTS)}")
+    return from_catalogue(_data("dockerfiles", f"{name}.Dockerfile").read_text())
 
 
-def add_variants(project) -> dict[str, Path]:
-    """Write the variants into the project's build context as ``app/Dockerfile.NAME``.
+def add_variants(project, names=VARIANTS) -> dict[str, Path]:
+    """Write variants into the project's build context as ``app/Dockerfile.NAME``.
+
+    Args:
+        project: the project folder (see :func:`labhelpers.builds.scaffold`).
+        names: which variants (default: the four of :data:`VARIANTS`).
+
+    Returns:
+        Each variant's name and the path of its Dockerfile.
 
     >>> import tempfile
     >>> p = scaffold(tempfile.mkdtemp() + "/demo", log=None)
@@ -53,7 +72,7 @@ def add_variants(project) -> dict[str, Path]:
     ['deps-first', 'multi-stage', 'naive', 'non-root']
     """
     out = {}
-    for name in VARIANTS:
+    for name in names:
         target = Path(project) / "app" / f"Dockerfile.{name}"
         if not target.exists() or target.read_text() != variant(name):
             target.write_text(variant(name))
@@ -136,18 +155,40 @@ def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06
     return Build(tag, image_id, seconds, steps)
 
 
+def _chain(client, image_id: str) -> list[str]:
+    """An image's id and its ancestors' (the builder's intermediate images), top first."""
+    return [h["Id"] for h in client.api.history(image_id) if h.get("Id", "<missing>") != "<missing>"]
+
+
 def _drop_replaced(client, old_id: str | None, new_id: str) -> None:
     """Remove the image a build took the tag from, now untagged: no dangling image is left.
 
-    Its untagged parent layers go too, unless the new image still uses them.
+    Its untagged parents (the legacy builder's intermediate images) go too, down to
+    the first one the new image still stands on, and no further. The engine's own
+    pruning (``docker rmi`` without ``--no-prune``) is not used: on the containerd
+    image store (Engine 28) it also deletes a parent that the new image's chain still
+    uses, and the legacy builder then finds no cache at all for the next build (every
+    step re-runs, ``WORKDIR`` included). The classic store keeps such a parent.
     """
     import docker.errors
 
-    if old_id and old_id != new_id:
+    if not old_id or old_id == new_id:
+        return
+    try:
+        keep = set(_chain(client, new_id))
+        old_chain = _chain(client, old_id)
+    except docker.errors.APIError:
+        return
+    for image_id in old_chain:
+        if image_id in keep:
+            break  # from here down, the new image's chain: its cache
         try:
-            client.images.remove(old_id)
+            tags = client.api.inspect_image(image_id).get("RepoTags") or []
+            if tags:
+                break  # someone's image: not ours to drop
+            client.api.remove_image(image_id, noprune=True)
         except docker.errors.APIError:
-            pass  # still tagged elsewhere or used by a container: not ours to drop
+            break  # used by a container, or a parent of another image: leave the rest
 
 
 def touch_code(project, line: str | None = None) -> str:
@@ -192,7 +233,7 @@ def stages(dockerfile_text: str) -> list[str]:
 
 @dataclass
 class Measurement:
-    """One Dockerfile variant, measured."""
+    """One Dockerfile variant, measured (``size_mb``: its unpacked layers, on either image store)."""
 
     variant: str
     size_mb: float
@@ -238,7 +279,7 @@ def measure(project, name: str, notebook: str = "06", tag_base: str | None = Non
     for stage in stages(variant(name)):
         build(context, f"{tag}-{stage}", dockerfile, notebook, target=stage, client=client, log=quiet)
     image = client.images.get(tag)
-    return Measurement(name, image.attrs["Size"] / 1e6, cold.seconds, again.seconds,
+    return Measurement(name, unpacked_bytes(client, image) / 1e6, cold.seconds, again.seconds,
                        layers(image), again.rerun)
 
 
@@ -255,6 +296,246 @@ def compare(project, notebook: str = "06", tag_base: str | None = None, client=N
         ensure(base, client=client, log=log or (lambda line: None))
     rows = [measure(project, v, notebook, tag_base, client, log).row() for v in VARIANTS]
     return pd.DataFrame(rows).set_index("variant")
+
+
+# ---------------------------------------------------------------- BuildKit
+
+#: A BuildKit step's first line in ``--progress=plain``: ``#6 [stage-0 2/5] WORKDIR /srv``.
+_VERTEX = re.compile(r"^#(\d+) \[([^\]]*\d+/\d+)\] (.*)$")
+_VERTEX_END = re.compile(r"^#(\d+) (CACHED|DONE\b|ERROR\b)")
+
+#: The builders compared by :func:`compare_builders`, as the notebook names them.
+LEGACY = "legacy (docker-py)"
+BUILDKIT = "BuildKit (buildx)"
+
+
+def whales(client=None, check: bool = True):
+    """A python-on-whales ``DockerClient`` for the kit's engine (it runs the ``docker`` CLI).
+
+    Args:
+        client: a ``docker.DockerClient`` whose engine to use (default: the kit's).
+        check: first ask ``docker buildx version``, so that a missing CLI or plugin is one
+            clear error rather than the CLI's.
+
+    Returns:
+        A ``python_on_whales.DockerClient``.
+
+    Raises:
+        BuildError: no ``docker`` CLI, or no buildx plugin (and what to install).
+
+    >>> whales().buildx.inspect().driver                  # doctest: +SKIP
+    'docker'
+    """
+    from python_on_whales import DockerClient
+    from python_on_whales.client_config import ClientNotFoundError
+    from python_on_whales.exceptions import DockerException
+
+    from .engine import find_endpoint
+
+    base = getattr(getattr(client, "api", None), "base_url", "")
+    host = base if base.startswith(("tcp://", "ssh://")) else find_endpoint().url
+    found = DockerClient(host=host)
+    if check:
+        try:
+            found.buildx.version()
+        except ClientNotFoundError:
+            raise _no_cli() from None
+        except DockerException as err:
+            raise _no_buildx() if _buildx_missing(f"{err.stderr}{err.stdout}") else BuildError(
+                f"`docker buildx version` failed: {(err.stderr or '').strip()[:300]}",
+                "check the docker CLI's buildx plugin (`docker buildx version`)") from None
+    return found
+
+
+def _no_cli() -> BuildError:
+    return BuildError("No docker CLI is installed here, and python-on-whales runs it.",
+                      "install the docker CLI and its buildx plugin "
+                      "(Debian: `apt-get install docker-cli docker-buildx`)")
+
+
+def _no_buildx() -> BuildError:
+    return BuildError("The docker CLI here has no buildx plugin, so no BuildKit build.",
+                      "install it: `apt-get install docker-buildx` (Debian/Ubuntu) or "
+                      "Docker Desktop; `docker buildx version` then answers")
+
+
+def _buildx_missing(text: str) -> bool:
+    return "buildx" in text and ("not a docker command" in text or "unknown command" in text)
+
+
+def buildkit(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06",
+             nocache: bool = False, client=None, log=print) -> Build:
+    """Build with **BuildKit** from Python: python-on-whales' ``docker.buildx.build``.
+
+    docker-py has no BuildKit: its ``build`` is the engine's legacy builder
+    (deprecated since Engine 23, still served by Engine 28). python-on-whales drives
+    the ``docker buildx`` CLI plugin with the ``docker`` driver, which builds inside
+    the engine and leaves the image in its image store (no registry, no builder
+    container). Its progress arrives as BuildKit's plain lines; one line per step is
+    shown (``cached`` or ``ran``), like :func:`build`.
+
+    Args:
+        context: the build context folder.
+        tag: the image's name and tag.
+        dockerfile: the Dockerfile's name in the context.
+        notebook: whose labels the image gets.
+        nocache: build without the build cache (``--no-cache``).
+        client: a ``docker.DockerClient`` for the same engine (default: the kit's).
+        log: called with one line per step (None: silent).
+
+    Returns:
+        A :class:`Build` (the same record as the legacy builder's).
+
+    Raises:
+        BuildError: the build failed, or the ``docker`` CLI or its buildx plugin is missing.
+
+    >>> buildkit(project_dir() / "app", "nb06-bk:try").rerun      # doctest: +SKIP
+    ['COPY app.py ./']
+    """
+    from python_on_whales.client_config import ClientNotFoundError
+    from python_on_whales.exceptions import DockerException
+
+    from .engine import client as get_client
+
+    import docker.errors
+
+    client = client or get_client()
+    try:
+        previous = client.images.get(tag).id
+    except docker.errors.ImageNotFound:
+        previous = None
+    say = log or (lambda line: None)
+    steps: dict[str, list] = {}  # vertex number -> [stage, step number, instruction, cached]
+    stages: list[str] = []  # in the order BuildKit first shows them
+    tail: list[str] = []
+    shown: set[str] = set()
+    start = time.monotonic()
+    try:
+        lines = whales(client, check=False).buildx.build(
+            str(context), file=str(Path(context) / dockerfile), tags=[tag], load=True,
+            cache=not nocache, labels=labels_for(notebook), progress="plain", stream_logs=True)
+        for raw in lines:
+            line = raw.rstrip()
+            tail = (tail + [line])[-12:]
+            started, ended = _VERTEX.match(line), _VERTEX_END.match(line)
+            if started and started.group(1) not in steps:
+                # FROM shows the base's digest on the containerd store: the name is enough
+                instruction = re.sub(r"@sha256:[0-9a-f]+", "", started.group(3).strip())
+                stage, _, number = started.group(2).rpartition(" ")  # "stage-0 2/5", "2/5"
+                stages += [stage] if stage not in stages else []
+                steps[started.group(1)] = [stage, int(number.split("/")[0]), instruction,
+                                           instruction.upper().startswith("FROM ")]
+            elif ended and ended.group(1) in steps and ended.group(1) not in shown:
+                shown.add(ended.group(1))  # a step may end twice (FROM: resolve, then done)
+                step = steps[ended.group(1)]
+                step[3] = step[3] or ended.group(2) == "CACHED"
+                say(f"  {'cached' if step[3] else 'ran   '} {step[2][:90]}")
+    except DockerException as err:
+        text = f"{err.stderr or ''}\n{err.stdout or ''}\n" + "\n".join(tail)
+        if _buildx_missing(text):
+            raise _no_buildx() from None
+        last = [t for t in text.splitlines() if t.strip()][-6:]
+        raise BuildError(f"building {tag} with BuildKit failed:\n" + "\n".join(last),
+                         "read the failing step's message; fix the Dockerfile and build again") from None
+    except (ClientNotFoundError, FileNotFoundError):
+        raise _no_cli() from None
+    seconds = time.monotonic() - start
+    image_id = client.images.get(tag).id
+    _drop_replaced(client, previous, image_id)
+    # BuildKit runs independent steps in parallel: their lines come in any order.
+    return Build(tag, image_id, seconds, [(step, cached) for *_, step, cached in sorted(
+        (stages.index(stage), number, step, cached) for stage, number, step, cached in steps.values())])
+
+
+def touch_requirements(project) -> str:
+    """Change the app's ``requirements.txt`` by one comment line; returns the old text.
+
+    The dependencies stay the same, but every step from its ``COPY`` on runs again:
+    what a real dependency change costs, without needing new wheels.
+
+    >>> import tempfile
+    >>> p = scaffold(tempfile.mkdtemp() + "/demo", log=None)
+    >>> old = touch_requirements(p)
+    >>> (p / "app" / "requirements.txt").read_text().startswith(old)
+    True
+    """
+    path = Path(project) / "app" / "requirements.txt"
+    old = path.read_text()
+    path.write_text(old + f"# changed at {time.time():.6f}\n")
+    return old
+
+
+def _pip_ran(result: Build) -> bool:
+    return any(step.startswith("RUN") and "pip install" in step for step in result.rerun)
+
+
+def measure_builder(project, builder: str, name: str, notebook: str = "06",
+                    tag_base: str | None = None, client=None, log=print) -> dict:
+    """One builder on one variant: a cold build, a one-line code change, a dependency change.
+
+    Args:
+        project: the project folder.
+        builder: :data:`LEGACY` (docker-py's ``build``) or :data:`BUILDKIT`
+            (python-on-whales' ``buildx.build``).
+        name: a variant of :data:`VARIANTS` or :data:`BUILDKIT_VARIANTS`.
+        notebook, tag_base, client, log: as for :func:`measure`.
+
+    Returns:
+        One row: builder, Dockerfile, the three times (s), whether the rebuild after the
+        code change took ``pip install`` from the cache, and the image's size (MB, its
+        unpacked layers on either image store: :func:`labhelpers.imagestore.unpacked_bytes`).
+
+    >>> measure_builder(project_dir(), BUILDKIT, "cache-mount")   # doctest: +SKIP
+    """
+    from .engine import client as get_client
+
+    client = client or get_client()
+    project = Path(project)
+    add_variants(project, (name,))
+    run = build if builder == LEGACY else buildkit
+    context, dockerfile = project / "app", f"Dockerfile.{name}"
+    tag = f"{tag_base or lab_name(notebook, 'builders')}:{'bk' if builder == BUILDKIT else 'legacy'}-{name}"
+    say = log or (lambda line: None)
+
+    def once(**kwargs) -> Build:
+        return run(context, tag, dockerfile, notebook, client=client, log=None, **kwargs)
+
+    cold = once(nocache=True)
+    results = {}
+    changes = (("code", touch_code, CODE_FILE), ("deps", touch_requirements, "requirements.txt"))
+    for change, touch, path in changes:
+        old = touch(project)
+        try:
+            results[change] = once()
+        finally:
+            (project / "app" / path).write_text(old)
+    once()  # back to the unchanged sources: the cache holds them for the next run
+    say(f"{builder}, {name}: cold {cold.seconds:.1f} s | code change "
+        f"{results['code'].seconds:.1f} s | dependency change {results['deps'].seconds:.1f} s")
+    return {"builder": builder, "Dockerfile": name, "cold (s)": round(cold.seconds, 1),
+            "code change (s)": round(results["code"].seconds, 1),
+            "pip cached": not _pip_ran(results["code"]),
+            "deps change (s)": round(results["deps"].seconds, 1),
+            "size (MB)": round(unpacked_bytes(client, tag) / 1e6)}
+
+
+def compare_builders(project, notebook: str = "06", tag_base: str | None = None, client=None,
+                     log=print):
+    """docker-py's legacy builder beside BuildKit, measured; a pandas DataFrame.
+
+    Rows: ``deps-first`` with each builder, then ``cache-mount`` (BuildKit only:
+    ``RUN --mount`` bind-mounts the wheels and keeps pip's cache between builds).
+
+    >>> compare_builders(project_dir())                       # doctest: +SKIP
+    """
+    import pandas as pd
+
+    from .images import ensure
+
+    ensure("python-full", client=client, log=log or (lambda line: None))
+    runs = ((LEGACY, "deps-first"), (BUILDKIT, "deps-first"), (BUILDKIT, "cache-mount"))
+    rows = [measure_builder(project, b, v, notebook, tag_base, client, log) for b, v in runs]
+    return pd.DataFrame(rows).set_index(["builder", "Dockerfile"])
 
 
 def lint(dockerfile) -> list[dict]:

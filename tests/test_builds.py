@@ -9,6 +9,7 @@ import pytest
 import labhelpers as lab
 from labhelpers import builds, dockerfiles
 from labhelpers.checks import nb06
+from labhelpers.images import spec
 
 
 @pytest.fixture
@@ -123,17 +124,26 @@ def test_fast_rebuild_checker_fails_then_passes(client, python_image, project, b
     tag = f"{base}-exercise:latest"
     before = _dangling(client)
     try:
+        # As in notebook 06: build.yml built the naive Dockerfile first and shipit gave it a
+        # second name, so it stays, and the naive and the fixed chains share their WORKDIR
+        # step. Dropping the naive exercise image must not delete that step's image: the
+        # containerd store's own pruning does, and the fixed rebuild then re-runs everything.
+        app = dockerfiles.build(project / "app", f"{base}-app:1.0", client=client, log=None)
+        client.images.get(app.image_id).tag(f"{base}-app", "shipped")
         naive = nb06.fast_rebuild(project, tag=tag, client=client)
         assert not naive and any("RUN" in hint for hint in naive.missing)
         dockerfile = project / "app" / "Dockerfile"
         dockerfile.write_text(dockerfiles.variant("deps-first").replace(
-            "python:3.11-bookworm", "python:3.11-slim-bookworm"))
+            spec("python-full").ref, spec("python").ref))
         fixed = nb06.fast_rebuild(project, tag=tag, client=client)
         assert fixed, fixed.missing
+        dockerfile.write_text(f"FROM {spec('python').ref}\nCOPY app.py ./\n")
+        lazy = nb06.fast_rebuild(project, tag=tag, client=client)  # fast, but installs nothing
+        assert not lazy and "pip install" in lazy.missing[0]
         assert _dangling(client) <= before, "the images the rebuilds replaced are removed"
         assert "changed at" not in (project / "app" / "app.py").read_text()  # code put back
     finally:
-        _remove_images(client, tag)
+        _remove_images(client, tag, f"{base}-app:shipped", f"{base}-app:1.0")
     assert not [m for m in lab.labels.managed(client, notebook="06") if m.name.startswith(base)]
 
 

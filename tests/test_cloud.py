@@ -75,7 +75,7 @@ def test_binder_postbuild_installs_the_package(tmp_path):
         [str(venv / "bin" / "python"), "-c",
          "import importlib.metadata as m, importlib.util as u;"
          "print(m.version('labhelpers'), u.find_spec('labhelpers').origin)"],
-        cwd=tmp_path, capture_output=True, text=True)
+        cwd=tmp_path, env=env, capture_output=True, text=True)
     version, origin = where.stdout.split()
     assert version == lab.__version__
     assert origin.startswith(str(venv)), "installed into the environment, not used from the source"
@@ -90,7 +90,11 @@ def test_devcontainer_runs_the_setup_with_docker_in_docker():
     meta = json.loads((folder / "devcontainer-feature.json").read_text())
     assert meta["id"] == "docker-in-docker" and meta["entrypoint"]
     install = folder / "install.sh"
-    assert "docker.io" in install.read_text()
+    script = install.read_text()
+    assert "docker.io" in script and "sid main" in script and "Pin-Priority: 990" in script
+    assert "containerd-snapshotter" in script and "DOCKER_MIN_API_VERSION" in script
+    # The same cgroup-v2 nesting step as the kit image's entrypoint (tested below).
+    assert "/sys/fs/cgroup/init/cgroup.procs" in script and "cgroup.subtree_control" in script
     assert subprocess.run(["bash", "-n", str(install)]).returncode == 0
     command = config["postCreateCommand"]
     assert command.startswith("make ")
@@ -99,6 +103,36 @@ def test_devcontainer_runs_the_setup_with_docker_in_docker():
     assert "labhelpers prepare" in dry.stdout
     assert 8888 in config["forwardPorts"]
     assert config["containerEnv"]["LAB_IP"] == "0.0.0.0"
+
+
+def _nest(root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["sh", str(ROOT / "docker" / "entrypoint.sh"), "--nest-cgroup-only"],
+                          env={**os.environ, "LAB_CGROUP_ROOT": str(root)},
+                          capture_output=True, text=True)
+
+
+def test_entrypoint_nests_cgroup_v2_and_leaves_v1_alone(tmp_path):
+    # cgroup v2 (a fake root): the processes move to /init, the controllers are enabled.
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    (v2 / "cgroup.procs").write_text("1\n42\n")
+    assert _nest(v2).returncode == 0
+    assert (v2 / "init" / "cgroup.procs").read_text().split() == ["1", "42"]
+    assert (v2 / "cgroup.subtree_control").read_text().split() == [
+        "+cpuset", "+cpu", "+io", "+memory", "+pids"]
+    # cgroup v1 or hybrid (this host): no cgroup.controllers at the root, nothing touched.
+    v1 = tmp_path / "v1"
+    (v1 / "memory").mkdir(parents=True)
+    assert _nest(v1).returncode == 0
+    assert sorted(p.name for p in v1.iterdir()) == ["memory"]
+
+
+def test_kit_image_documents_the_options_engine_28_needs():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "ARG BASE=" + lab.images.CATALOGUE["python"].ref in dockerfile
+    assert "--security-opt systempaths=unconfined" in dockerfile
+    assert "systempaths=unconfined" in (ROOT / "docker" / "entrypoint.sh").read_text()
 
 
 def test_jupyterhub_config_spawns_the_kit_image_with_its_inner_engine(monkeypatch):

@@ -18,7 +18,7 @@ import pytest
 
 import labhelpers as lab
 from labhelpers import current
-from labhelpers.engine import _version_tuple
+from labhelpers.rawapi.versions import parse
 
 pytestmark = pytest.mark.engine
 
@@ -36,7 +36,7 @@ def version(client):
 
 
 def test_it_is_todays_engine_with_docker_29_defaults(client, version):
-    assert _version_tuple(version["Version"]) >= (28,)
+    assert parse(version["Version"]) >= (28,)
     assert version["MinAPIVersion"] == "1.44"
     info = client.info()
     assert ["driver-type", "io.containerd.snapshotter.v1"] in info["DriverStatus"]
@@ -50,7 +50,7 @@ def test_a_client_pinned_to_an_old_api_is_refused(version):
 
 
 def test_the_kits_client_negotiates(client, version):
-    assert _version_tuple(client.api.api_version) >= (1, 44)
+    assert parse(client.api.api_version) >= (1, 44)
     assert client.ping()
 
 

@@ -19,6 +19,9 @@ import labhelpers as lab
 from labhelpers.errors import MachineError
 from labhelpers.machine import LS_FIELDS, MACHINE_LABEL, Machine, caps, certs, executable, swarm
 
+#: The lab's python image: the one each new machine gets.
+PYTHON = lab.images.CATALOGUE["python"].ref
+
 
 # -- pure logic ----------------------------------------------------------------------------
 def test_missing_caps_from_bounding_set():
@@ -59,6 +62,32 @@ def test_unknown_driver_and_missing_executable(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(MachineError, match="not on this machine"):
         Machine(driver="docker-machine")
+
+
+class _WgetRecorder:
+    """Stands in for a Machine's ``ssh``: records the commands, refuses the first few."""
+
+    def __init__(self, refusals: int):
+        self.commands, self.refusals = [], refusals
+
+    def ssh(self, machine: str, cmd: str) -> list[str]:
+        self.commands.append(cmd)
+        if len(self.commands) <= self.refusals:
+            raise MachineError(f"`{cmd}` failed on {machine!r} (exit 1): Connection refused", "retry")
+        return []
+
+
+def test_checker_asks_with_busybox_wget_options_and_retries_in_python(monkeypatch):
+    from labhelpers.checks import nb03
+
+    monkeypatch.setattr(nb03.time, "sleep", lambda seconds: None)
+    late = _WgetRecorder(refusals=2)
+    assert nb03._answers_http(late, "w", 8080) is True and len(late.commands) == 3
+    # busybox's wget (official docker:dind) knows -q and -O; Debian's has no -T and
+    # crashes on it; -t, --waitretry and --retry-connrefused are GNU wget's alone.
+    assert late.commands[0] == "timeout 5 wget -q -O- http://127.0.0.1:8080/ >/dev/null"
+    never = _WgetRecorder(refusals=99)
+    assert nb03._answers_http(never, "w", 8080) is False and len(never.commands) == nb03.TRIES
 
 
 # -- the docker-machine driver, with a fake executable -------------------------------------
@@ -164,7 +193,7 @@ def test_machine_life_cycle_with_mutual_tls(machines, client):
     remote = docker.DockerClient(**m.config(machine="life"))
     assert remote.ping()
     assert remote.info()["Name"] == "life"
-    assert [i.tags for i in remote.images.list()] == [["python:3.11-slim-bookworm"]]
+    assert [i.tags for i in remote.images.list()] == [[PYTHON]]
     # Only TLS on loopback: one published port, on 127.0.0.1.
     ports = m._dind.host("life").container.attrs["NetworkSettings"]["Ports"]
     assert ports == {"2376/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(m._dind.host("life").port)}]}
@@ -207,7 +236,7 @@ def test_checker_and_panel_on_a_real_machine(machines, client):
     result = nb03.web_on_machine(m, client=client)
     assert not result and "answers HTTP" in result.missing[-1]
     web = m.client(worker).containers.run(
-        "python:3.11-slim-bookworm", ["python", "-m", "http.server", "8000"], detach=True,
+        PYTHON, ["python", "-m", "http.server", "8000"], detach=True,
         ports={"8000/tcp": 8080})
     deadline = time.monotonic() + 15
     while not (result := nb03.web_on_machine(m, client=client)) and time.monotonic() < deadline:
@@ -235,7 +264,7 @@ def test_swarm_of_three_spreads_a_service(machines, client):
     nodes = swarm.nodes(clients[0])
     assert sorted(nodes["node"]) == names and set(nodes["state"]) == {"ready"}
     assert list(nodes["role"]) == ["manager", "worker", "worker"]
-    clients[0].services.create("python:3.11-slim-bookworm", ["python", "-m", "http.server"],
+    clients[0].services.create(PYTHON, ["python", "-m", "http.server"],
                                name="web", init=True, mode=ServiceMode("replicated", replicas=6))
     table = swarm.settle(clients[0], "web", 6, log=lambda line: None)
     assert set(table["node"]) == set(names)

@@ -13,7 +13,7 @@ import labhelpers as lab
 from labhelpers.checks import nb04
 from labhelpers.widgets.build import BuildProgress
 
-PY = "python:3.11-slim-bookworm"
+PY = "python:3.13-slim-trixie"
 APP = Path(__file__).resolve().parent.parent / "notebooks" / "apps" / "nb04-app"
 
 

@@ -7,7 +7,7 @@ import uuid
 import labhelpers as lab
 from labhelpers import stats
 
-PY = "python:3.11-slim-bookworm"
+PY = "python:3.13-slim-trixie"
 
 
 def _doc(total, system, cpus=2, usage=None, inactive=0, key="total_inactive_file"):

@@ -14,7 +14,7 @@ from labhelpers.widgets.build import BuildError, BuildProgress
 from labhelpers.widgets.dashboard import Dashboard
 from labhelpers.widgets.events import EventLog
 
-PY = "python:3.11-slim-bookworm"
+PY = "python:3.13-slim-trixie"
 #: The widget tests label their containers for a notebook number no notebook uses,
 #: so a dashboard filtered on it sees only the test's own containers.
 NB = "99"

@@ -9,16 +9,55 @@ Introduced in ``03-docker-machine``.
 
 from __future__ import annotations
 
+import time
+
 import docker.errors
 
 from .. import labels
 from ..errors import LabError
 from . import Result
 
+#: Tries (a second apart) before a published port counts as not answering HTTP.
+TRIES = 5
+#: Seconds one request may take inside the machine.
+WGET_SECONDS = 5
+
 
 def _published(container) -> list[int]:
     ports = container.attrs["NetworkSettings"].get("Ports") or {}
     return sorted({int(b["HostPort"]) for binds in ports.values() if binds for b in binds})
+
+
+def _answers_http(machine, name: str, port: int, tries: int = TRIES) -> bool:
+    """Whether ``http://127.0.0.1:PORT/`` answers inside the machine, asked with its ``wget``.
+
+    Only what every machine image has: the official ``docker:dind`` is Alpine, whose
+    ``wget`` is busybox's; the Debian stand-in may have GNU wget or Debian's busybox, whose
+    wget has no ``-T`` (and crashes on it). So ``wget -q -O-`` alone, bounded by
+    ``timeout`` (busybox and coreutils both have it). A server started a moment ago may
+    not listen yet: the tries are repeated here, a second apart, rather than with GNU-only
+    options (``-t``, ``--waitretry``, ``--retry-connrefused``).
+
+    Args:
+        machine: the :class:`~labhelpers.machine.Machine` holding the machine.
+        name: the machine's name.
+        port: the port published inside the machine.
+        tries: how many times to ask before giving up.
+
+    Returns:
+        True as soon as one request gets an HTTP answer.
+
+    >>> _answers_http(Machine(), "nb03-worker", 8080)      # doctest: +SKIP
+    True
+    """
+    for attempt in range(tries):
+        try:
+            machine.ssh(name, f"timeout {WGET_SECONDS} wget -q -O- http://127.0.0.1:{port}/ >/dev/null")
+            return True
+        except (LabError, docker.errors.APIError):
+            if attempt + 1 < tries:
+                time.sleep(1)
+    return False
 
 
 def web_on_machine(machine=None, name: str | None = None, client=None) -> Result:
@@ -28,6 +67,9 @@ def web_on_machine(machine=None, name: str | None = None, client=None) -> Result
         machine: the notebook's :class:`~labhelpers.machine.Machine` (default: a new one).
         name: the machine's name (default ``nb03-worker``, behind LABHELPERS_PREFIX).
         client: your local engine (default: the kit's).
+
+    Returns:
+        A :class:`~labhelpers.checks.Result`: pass, or what is still missing.
     """
     from ..engine import client as get_client
     from ..machine import MACHINE_LABEL, Machine
@@ -49,16 +91,8 @@ def web_on_machine(machine=None, name: str | None = None, client=None) -> Result
     if not machine.status(name):
         return Result.of(task, missing + [f"machine {name!r} is stopped: m.start({name!r})"])
     remote = machine.client(name)
-    answering = []
-    for c in remote.containers.list():
-        for port in _published(c):
-            try:
-                # A server started a moment ago may not listen yet: a few tries.
-                machine.ssh(name, "wget -q -O /dev/null -T 3 -t 5 --waitretry=1 "
-                                  f"--retry-connrefused http://127.0.0.1:{port}/")
-                answering.append(c.name)
-            except (LabError, docker.errors.APIError):
-                pass
+    answering = [c.name for c in remote.containers.list()
+                 if any(_answers_http(machine, name, port) for port in _published(c))]
     if not answering:
         missing.append(f"no container on {name!r} answers HTTP on a published port: run one "
                        "with the machine's client, e.g. python -m http.server with "

@@ -2,7 +2,7 @@
 
 >>> from labhelpers.checks import nb06
 >>> nb06.fast_rebuild()                          # doctest: +SKIP
-✅ pass: the rebuild after a one-line code change takes under 2 seconds (0.6 s)
+✅ pass: after a one-line code change, the rebuild takes pip install from the cache (0.6 s)
 
 Introduced in ``06-container-builds``.
 """
@@ -13,22 +13,24 @@ from pathlib import Path
 
 from . import Result
 
-#: The exercise's target, in seconds.
+#: What a good rebuild takes here, in seconds: shown, never judged (a loaded machine is slow).
 LIMIT = 2.0
 
 
 def fast_rebuild(project=None, limit: float = LIMIT, notebook: str = "06", tag: str | None = None,
                  client=None) -> Result:
-    """Exercise: "make the rebuild after a code change take under 2 seconds".
+    """Exercise: "a one-line code change must not re-run ``pip install``".
 
     Builds the project's ``app/Dockerfile`` (warming the layer cache), changes one
-    line of ``app/app.py``, rebuilds and times it, then puts the code back. A pass
-    needs the rebuild under ``limit`` **and** no ``RUN`` step re-run (a fast machine
-    must not pass a Dockerfile that re-installs everything after each code change).
+    line of ``app/app.py``, rebuilds, then puts the code back. What is judged is what
+    the Dockerfile decides, on every engine and image store: the rebuild takes the
+    ``pip install`` step, and every other ``RUN``, from the layer cache. The time is
+    shown (and a hint names ``limit`` when it is over), but never decides: on a
+    loaded machine a good Dockerfile is slow too, on a fast one a bad one is quick.
 
     Args:
         project: the project folder (default: ``lab.builds.project_dir(notebook)``).
-        limit: the target, in seconds.
+        limit: the time a cached rebuild takes on a workshop laptop, for the hint.
         notebook: whose labels the image gets (``lab.clean`` removes it).
         tag: the image's tag (default ``nbNN-exercise:latest``).
         client: a ``docker.DockerClient`` (default: the kit's).
@@ -40,13 +42,13 @@ def fast_rebuild(project=None, limit: float = LIMIT, notebook: str = "06", tag: 
     from ..labels import name
 
     project = Path(project) if project is not None else builds.project_dir(notebook)
-    task = f"the rebuild after a one-line code change takes under {limit:g} seconds"
+    task = "after a one-line code change, the rebuild takes pip install from the cache"
     if not (project / "app" / "Dockerfile").exists():
         return Result.of(task, ["no project yet: run lab.builds.scaffold() first"])
     tag = tag or name(notebook, "exercise") + ":latest"
     context = project / "app"
     try:
-        dockerfiles.build(context, tag, notebook=notebook, client=client, log=None)
+        first = dockerfiles.build(context, tag, notebook=notebook, client=client, log=None)
         old = dockerfiles.touch_code(project)
         try:
             again = dockerfiles.build(context, tag, notebook=notebook, client=client, log=None)
@@ -54,13 +56,16 @@ def fast_rebuild(project=None, limit: float = LIMIT, notebook: str = "06", tag: 
             (project / "app" / dockerfiles.CODE_FILE).write_text(old)
     except builds.BuildError as err:
         return Result.of(task, [f"the image does not build: {err.what}"])
+    installs = [s for s, _ in first.steps if s.upper().startswith("RUN") and "pip install" in s]
+    if not installs:
+        return Result.of(task, ["the Dockerfile has no `RUN pip install` step: keep the one that "
+                                "installs requirements.txt from wheels/"])
     rerun = [s for s in again.rerun if not s.startswith("LABEL org.labhelpers.")]  # the kit's own
     slow = [s for s in rerun if s.split()[0].upper() == "RUN"]
-    if again.seconds < limit and not slow:
+    if not slow:
         return Result.of(f"{task} ({again.seconds:.1f} s)", [])
-    hints = [f"the rebuild took {again.seconds:.1f} s; these steps re-ran: "
-             + "; ".join(s[:60] for s in rerun)]
-    if slow:
-        hints.append("a RUN step re-ran after a code change: copy only what it needs "
-                     "(requirements.txt, wheels/) before it, and the code after it")
+    hints = [f"the rebuild took {again.seconds:.1f} s (a cached one takes under {limit:g} s); "
+             "these steps re-ran: " + "; ".join(s[:60] for s in rerun),
+             "a RUN step re-ran after a code change: copy only what it needs "
+             "(requirements.txt, wheels/) before it, and the code after it"]
     return Result.of(task, hints)

@@ -1,7 +1,7 @@
 """The ``dind`` driver: a docker machine is a Docker-in-Docker container.
 
-Each machine is one container of the ``docker:20.10-dind`` image (a stand-in
-offline) on the current engine, with:
+Each machine is one container of the catalogue's ``dind`` image
+(``docker:28-dind``, a stand-in offline) on the current engine, with:
 
 - its own ``dockerd``, its own storage (a volume on ``/var/lib/docker``);
 - a place on one lab network shared by the machines of a store, so they reach
@@ -13,8 +13,11 @@ offline) on the current engine, with:
   (:mod:`labhelpers.machine.certs`) and its ``config.json``.
 
 Privileged mode is tried first; where the host refuses it ("unable to apply
-caps"), the driver falls back to ``--cap-add=ALL --cap-drop=<what the host
-lacks>`` with seccomp and AppArmor unconfined and ``/sys/fs/cgroup`` mounted.
+caps"), the driver falls back to what ``--privileged`` gives, spelled out:
+``--cap-add=ALL --cap-drop=<what the host lacks>``, seccomp and AppArmor
+unconfined, ``/sys/fs/cgroup`` mounted, and ``systempaths=unconfined``
+(a writable ``/proc/sys``: Engine 28 and later set IPv6 sysctls in each
+container's network namespace, and fail to start any container without it).
 
 >>> driver = Dind(store="/tmp/machines", notebook="03")     # doctest: +SKIP
 >>> driver.create("node1").url                               # doctest: +SKIP
@@ -85,6 +88,18 @@ def default_store() -> str:
 def fallback_options(missing: list[str]) -> dict:
     """docker-py ``run``/``create`` options that replace ``privileged=True``.
 
+    Every capability the host has, no seccomp or AppArmor profile, and the cgroup
+    tree. The one more thing ``--privileged`` gives, unmasked and writable system
+    paths (the CLI's ``--security-opt systempaths=unconfined``), has no docker-py
+    option: :data:`UNCONFINED_SYSTEM_PATHS` adds it to a host config.
+
+    Args:
+        missing: the capabilities the host cannot give (:func:`caps.missing_here`).
+
+    Returns:
+        keyword arguments for ``create_host_config``/``containers.run``, with
+        ``extra_volumes`` to merge into the binds.
+
     >>> fallback_options(["SYS_RESOURCE"])["cap_drop"]
     ['SYS_RESOURCE']
     """
@@ -94,6 +109,66 @@ def fallback_options(missing: list[str]) -> dict:
         "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
         "extra_volumes": {"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
     }
+
+
+#: What the CLI's ``--security-opt systempaths=unconfined`` sends the engine (HostConfig
+#: fields docker-py does not expose): nothing masked in ``/proc``, ``/proc/sys`` writable.
+#: A machine's Engine 28 or later needs it without ``--privileged``: it writes IPv6 sysctls
+#: in each container's network namespace and fails to start any container otherwise
+#: ("failed to disable IPv6 on container's interface eth0"); 20.10 did not.
+UNCONFINED_SYSTEM_PATHS = {"MaskedPaths": [], "ReadonlyPaths": []}
+
+
+def run_dind(client, image: str, binds: dict, port_bindings: dict | None = None, **create):
+    """Create and start a Docker-in-Docker container: privileged, else the explicit form.
+
+    ``--privileged`` first; where the host refuses it ("unable to apply caps"), every
+    capability the host has (:func:`fallback_options`) and unconfined system paths
+    (:data:`UNCONFINED_SYSTEM_PATHS`), which an inner Engine 28 needs. The refusal is
+    remembered per engine. Used by the machines here, and to run the kit image in its tests.
+
+    Args:
+        client: the engine's ``DockerClient``.
+        image: the image to run.
+        binds: volumes as docker-py's ``binds`` (``/sys/fs/cgroup`` is added in the fallback).
+        port_bindings: docker-py's ``port_bindings`` (their ports are exposed too).
+        **create: more ``APIClient.create_container`` arguments (``name``, ``labels``...).
+
+    Returns:
+        The started container (``docker.models.containers.Container``).
+
+    Raises:
+        docker.errors.APIError: the engine refused the container for another reason.
+
+    >>> run_dind(client, "docker:28-dind", {"vol": {"bind": "/var/lib/docker"}}, name="n")  # doctest: +SKIP
+    <Container: ...>
+    """
+    api = client.api
+    binds, port_bindings = dict(binds), dict(port_bindings or {})
+    create.setdefault("ports", list(port_bindings) or None)
+    create.setdefault("detach", True)
+
+    def start(host_config: dict):
+        created = api.create_container(image, host_config=host_config, **create)
+        try:
+            api.start(created["Id"])
+        except docker.errors.APIError:
+            api.remove_container(created["Id"], force=True, v=True)
+            raise
+        return client.containers.get(created["Id"])
+
+    if not _NO_PRIVILEGED.get(api.base_url):
+        try:
+            return start(api.create_host_config(binds=binds, port_bindings=port_bindings, privileged=True))
+        except docker.errors.APIError as err:
+            if "apply caps" not in str(err) and "operation not permitted" not in str(err):
+                raise
+            _NO_PRIVILEGED[api.base_url] = True
+    options = fallback_options(caps.missing_here())
+    binds.update(options.pop("extra_volumes"))
+    host_config = api.create_host_config(binds=binds, port_bindings=port_bindings, **options)
+    host_config.update(UNCONFINED_SYSTEM_PATHS)
+    return start(host_config)
 
 
 class MachineTLS(docker.tls.TLSConfig):
@@ -209,7 +284,7 @@ class Dind:
     # -- reading ---------------------------------------------------------------------------
     def _containers(self, machine: str | None = None) -> list:
         wanted = [f"{STORE}={self.store}"] + ([f"{MACHINE}={machine}"] if machine else [])
-        return self.client.containers.list(all=True, filters={"label": wanted})
+        return self.client.containers.list(all=True, filters={"label": wanted}, ignore_removed=True)
 
     def hosts(self) -> list[Host]:
         """Every machine of the store; folders left without a container are pruned."""
@@ -242,27 +317,16 @@ class Dind:
             except docker.errors.APIError:  # made meanwhile by a parallel create
                 return self.client.networks.get(self.network_name)
 
-    def _run(self, machine: str, image: str, volume: str, xarg) -> object:
-        engine_key = self.client.api.base_url
-        common = dict(
-            image=image, name=self.container_name(machine), hostname=machine,
+    def _run(self, machine: str, image: str, volume: str, xarg):
+        api = self.client.api
+        return run_dind(
+            self.client, image, binds={volume: {"bind": "/var/lib/docker", "mode": "rw"}},
+            port_bindings={PORT: ("127.0.0.1", None)},
+            name=self.container_name(machine), hostname=machine,
             entrypoint=["sh", "-c", _BOOT, "boot"], command=list(xarg or []),
             environment={"DOCKER_TLS_CERTDIR": ""}, labels=self._labels(machine),
-            network=self.network_name, ports={f"{PORT}/tcp": ("127.0.0.1", None)},
-            detach=True,
-        )
-        volumes = {volume: {"bind": "/var/lib/docker", "mode": "rw"}}
-        if not _NO_PRIVILEGED.get(engine_key):
-            try:
-                return self.client.containers.run(privileged=True, volumes=volumes, **common)
-            except docker.errors.APIError as err:
-                if "apply caps" not in str(err) and "operation not permitted" not in str(err):
-                    raise
-                self._remove_container(common["name"])
-                _NO_PRIVILEGED[engine_key] = True
-        options = fallback_options(caps.missing_here())
-        volumes.update(options.pop("extra_volumes"))
-        return self.client.containers.run(volumes=volumes, **options, **common)
+            networking_config=api.create_networking_config(
+                {self.network_name: api.create_endpoint_config()}))
 
     def _remove_container(self, name: str) -> None:
         try:

@@ -1,7 +1,8 @@
 """A build's progress, live: steps done out of total, the current step, the log folded away.
 
 :class:`BuildProgress` runs ``client.api.build(...)`` (the engine's legacy
-builder, which reports ``Step 3/7 : RUN ...`` lines) and shows the stream as it
+builder, which reports ``Step 3/7 : RUN ...`` lines: docker-py has no BuildKit; for
+BuildKit from Python see :func:`labhelpers.dockerfiles.buildkit`) and shows the stream as it
 comes: a progress bar, the step being run, and the full log in a collapsed
 accordion. On success the bar reaches 100 %; on failure it turns red and the
 engine's error is shown, then :class:`BuildError` is raised (one message, no
@@ -27,13 +28,9 @@ import re
 import docker.errors
 import ipywidgets as widgets
 
-from ..errors import LabError
+from ..builds import BuildError  # noqa: F401 (the kit's one build error, raised here too)
 
 STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
-
-
-class BuildError(LabError):
-    """The engine refused or failed a build; ``what`` holds its error message."""
 
 
 def parse_step(line: str):

@@ -9,8 +9,8 @@ CSS class of the root: ``lab-events``.
 
 >>> from labhelpers.widgets.events import describe
 >>> describe({"Type": "container", "Action": "start",
-...           "Actor": {"Attributes": {"name": "nb04-web", "image": "python:3.11-slim-bookworm"}}})
-'container start nb04-web (python:3.11-slim-bookworm)'
+...           "Actor": {"Attributes": {"name": "nb04-web", "image": "python:3.13-slim-trixie"}}})
+'container start nb04-web (python:3.13-slim-trixie)'
 >>> log = EventLog(notebook="04")                 # doctest: +SKIP
 >>> log.stop()                                    # doctest: +SKIP
 

@@ -1,5 +1,5 @@
 # deps-first: the same base; what changes least goes first, the code goes last.
-FROM python:3.11-bookworm
+FROM ${python_full}
 WORKDIR /srv
 COPY requirements.txt ./
 COPY wheels/ wheels/

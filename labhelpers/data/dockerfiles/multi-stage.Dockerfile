@@ -1,11 +1,11 @@
 # multi-stage: install in the full image, run in the slim one; the wheels stay behind.
-FROM python:3.11-bookworm AS builder
+FROM ${python_full} AS builder
 COPY requirements.txt /tmp/
 COPY wheels/ /tmp/wheels/
 RUN python -m venv /venv \
  && /venv/bin/pip install --no-cache-dir --no-index --find-links=/tmp/wheels -r /tmp/requirements.txt
 
-FROM python:3.11-slim-bookworm
+FROM ${python}
 COPY --from=builder /venv /venv
 ENV PATH=/venv/bin:$PATH
 WORKDIR /srv

@@ -1,5 +1,5 @@
 # naive: the full base image, and everything copied before the dependencies are installed.
-FROM python:3.11-bookworm
+FROM ${python_full}
 WORKDIR /srv
 COPY . .
 RUN pip install --no-cache-dir --no-index --find-links=wheels -r requirements.txt

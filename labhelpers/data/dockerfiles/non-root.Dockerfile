@@ -1,11 +1,11 @@
 # non-root: multi-stage, plus a user without privileges and a health check.
-FROM python:3.11-bookworm AS builder
+FROM ${python_full} AS builder
 COPY requirements.txt /tmp/
 COPY wheels/ /tmp/wheels/
 RUN python -m venv /venv \
  && /venv/bin/pip install --no-cache-dir --no-index --find-links=/tmp/wheels -r /tmp/requirements.txt
 
-FROM python:3.11-slim-bookworm
+FROM ${python}
 RUN useradd --create-home --uid 10001 app
 COPY --from=builder /venv /venv
 ENV PATH=/venv/bin:$PATH
