@@ -84,7 +84,7 @@ def frame(container, samples: int = 5):
     """Sample a running container's stats into a pandas DataFrame.
 
     Reads the engine's stats stream (one document a second, each with the
-    previous CPU counters inside), ``samples`` times.
+    previous CPU counters inside; Podman 4.3 sends one every 5 seconds), ``samples`` times.
 
     Args:
         container: a running ``docker.models.containers.Container``.
@@ -102,9 +102,9 @@ def frame(container, samples: int = 5):
     rows, start = [], time.monotonic()
     stream = container.stats(stream=True, decode=True)
     try:
-        for doc in stream:
-            if not doc.get("read") or not (doc.get("precpu_stats") or {}).get("system_cpu_usage"):
-                continue  # the first document has no earlier counters to compare with
+        for number, doc in enumerate(stream):
+            if number == 0 or not doc.get("read") or not (doc.get("precpu_stats") or {}).get("system_cpu_usage"):
+                continue  # the first document has no earlier counters (Podman's: stale ones)
             rows.append({"t (s)": round(time.monotonic() - start, 1), **row(doc)})
             if len(rows) >= samples:
                 break
