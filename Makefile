@@ -15,10 +15,15 @@ PYTEST_ARGS ?=
 # A folder of wheels (from `bundle import`: ~/.cache/labhelpers/wheelhouse) to set up with no network.
 WHEELHOUSE ?=
 NB ?= 00
+# The kit's extras the venv gets: all by default; `LAB_EXTRAS=` (empty) for the core alone
+# (notebooks 05 and 06 then say in their first cell which extra to install). `make test`
+# adds [test] whatever this says.
+LAB_EXTRAS ?= builds,clients,lab,test
+COMMA := ,
+_HAS_TEST = $(filter test,$(subst $(COMMA), ,$(LAB_EXTRAS)))
+EXTRAS = $(strip $(LAB_EXTRAS)$(if $(and $(NEED_TEST),$(if $(_HAS_TEST),,1)),$(if $(LAB_EXTRAS),$(COMMA))test,))
 BUNDLE ?= lab-bundle.tar.gz
 KIT_IMAGE ?= docker-python-lab:latest
-# The machine's pip configuration may name local indexes that do not exist: not our noise.
-PIP_QUIET := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" ; exit $${PIPESTATUS[0]}
 
 .PHONY: setup system venv engine images test test-current current podman test-podman lab doctor clean help slides demo bundle test-image
 
@@ -36,13 +41,18 @@ setup: system venv engine images
 system:
 	@bash scripts/setup-system.sh
 
-$(VENV)/.installed: pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "venv: installing labhelpers, its test tools and slides into $(VENV)"
-	@$(PY) -m pip install -q $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE),) -e '.[test,lab]' $(PIP_QUIET)
-	@touch $@
-
-venv: $(VENV)/.installed
+# One stamp per set of extras: asking for another set installs again. The machine's pip
+# configuration may name local indexes that do not exist: not our noise (grep -v).
+venv:
+	@stamp=$(VENV)/.installed-$(or $(EXTRAS),core); \
+	if [ ! -f $$stamp ] || [ pyproject.toml -nt $$stamp ]; then \
+	  test -x $(PY) || $(PYTHON) -m venv $(VENV) || exit 1; \
+	  echo "venv: installing labhelpers$(if $(EXTRAS), with [$(EXTRAS)], (the core alone)) into $(VENV)"; \
+	  $(PY) -m pip install -q $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE),) -e '.$(if $(EXTRAS),[$(EXTRAS)],)' 2>&1 \
+	    | grep -v "is ignored: it is neither a file nor a directory"; \
+	  [ $${PIPESTATUS[0]} = 0 ] || exit 1; \
+	  touch $$stamp; \
+	fi
 
 engine: venv
 	@$(PY) -m labhelpers engine start
@@ -56,6 +66,7 @@ doctor: venv
 clean: venv
 	@$(PY) -m labhelpers clean
 
+test test-current test-image: NEED_TEST = 1
 test: setup
 	$(PY) -m pytest tests notebooks \
 	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)

@@ -1,4 +1,4 @@
-"""``python -m labhelpers doctor | prepare | clean | engine [current|podman] | tap | bundle``.
+"""``python -m labhelpers doctor | prepare | clean | engine [current|podman] | tap | bundle | mirror``.
 
 Each command prints what it did; a setup problem ends with one clear message
 (what went wrong, what to do) and exit status 1, never a traceback.
@@ -57,6 +57,19 @@ def _bundle(args) -> int:
         manifest = bundle.import_bundle(args.file, load=not args.no_load)
         verb = "imported"
     print(f"{verb} {args.file}: {manifest.summary()}")
+    return 0
+
+
+def _mirror(args) -> int:
+    from . import mirror
+
+    if args.action == "start":
+        print(mirror.start(port=args.port, bind=args.bind, upstream=args.upstream,
+                           fill_first=not args.no_fill))
+    elif args.action == "stop":
+        print(mirror.stop(purge=args.purge))
+    else:
+        print(mirror.status())
     return 0
 
 
@@ -163,6 +176,18 @@ def parser() -> argparse.ArgumentParser:
     bun.add_argument("--no-load", action="store_true",
                      help="import: verify and keep the files, load nothing (`prepare` loads them)")
     bun.set_defaults(run=_bundle)
+    mir = sub.add_parser("mirror", help="the room cache: a pull-through registry mirror on this machine "
+                                        "(start prints the line each participant adds to daemon.json)")
+    mir.add_argument("action", choices=["start", "stop", "status"])
+    mir.add_argument("--port", type=int, default=5000, help="start: the port the room reaches it on")
+    mir.add_argument("--bind", default="0.0.0.0", metavar="IP",
+                     help="start: listen on this address only (default: every interface)")
+    mir.add_argument("--upstream", metavar="URL", default=None,
+                     help="start: the registry it proxies to (default: Docker Hub's)")
+    mir.add_argument("--no-fill", action="store_true",
+                     help="start: do not store this engine's catalogue images first")
+    mir.add_argument("--purge", action="store_true", help="stop: also remove the cached images' volume")
+    mir.set_defaults(run=_mirror)
     return top
 
 

@@ -23,7 +23,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 
-from . import engine, images, podman, warmup
+from . import engine, extras, images, podman, warmup
 from .errors import EngineError, EngineRefusesClient
 
 BINDER_NOTE = (
@@ -172,6 +172,8 @@ def doctor(notebook: str | None = None, strict: bool = True) -> Report:
 
     Raises:
         EngineError: no usable engine, ``strict`` and not on Binder.
+        ExtraMissing: the notebook needs an extra of the kit that is not
+            installed (:mod:`labhelpers.extras`); it names the ``pip install``.
 
     >>> import labhelpers as lab
     >>> lab.doctor("00")                             # doctest: +SKIP
@@ -179,6 +181,8 @@ def doctor(notebook: str | None = None, strict: bool = True) -> Report:
     endpoint        unix:///var/run/docker.sock (from default socket)
     ...
     """
+    if notebook is not None:
+        extras.require(notebook)
     report = check()
     if report.ok:
         if notebook is not None:

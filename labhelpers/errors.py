@@ -96,3 +96,11 @@ class MachineError(LabError):
 
 class PodmanStartError(EngineError):
     """Podman answers, but cannot start containers here (rlimits above the host's, crun on hybrid cgroups)."""
+
+
+class ExtraMissing(LabError):
+    """A notebook needs an optional part of the kit (an extra) that is not installed."""
+
+
+class MirrorError(LabError):
+    """The room's registry cache could not be started, reached, or stopped."""

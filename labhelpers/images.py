@@ -251,21 +251,60 @@ def is_standin(image) -> bool:
 
 
 def _pull(client, ref: str) -> None:
+    """Pull ``ref`` with a progress bar; from the room cache first when one is named.
+
+    With ``LABHELPERS_MIRROR=IP:PORT`` (:mod:`labhelpers.mirror`) the image is pulled
+    from that mirror, where official images live under ``library/``, and tagged
+    ``ref``; an engine configured with ``registry-mirrors`` needs no such variable.
+    """
+    from .mirror import address_for_pull
+
+    room = address_for_pull()
+    if room:
+        repo = ref if "/" in ref.partition(":")[0] else f"library/{ref}"
+        try:
+            _pull_stream(client, f"{room}/{repo}")
+            client.images.get(f"{room}/{repo}").tag(ref)
+            client.images.remove(f"{room}/{repo}", noprune=True)
+            return
+        except (docker.errors.APIError, docker.errors.DockerException, OSError):
+            pass  # not in the room cache: the image's own registry, as without one
+    _pull_stream(client, ref)
+
+
+def _pull_stream(client, ref: str) -> None:
+    """Pull ``ref``: one byte progress bar per layer downloading, and the total."""
     from tqdm.auto import tqdm
 
     repo, _, tag = ref.rpartition(":")
-    api = client.api
     layers: dict[str, tuple[int, int]] = {}
-    with tqdm(total=0, unit="B", unit_scale=True, desc=f"pull {ref}", leave=False) as bar:
-        for event in api.pull(repo, tag=tag, stream=True, decode=True):
+    bars: dict[str, object] = {}
+    total = None  # made at the first layer: a pull that fails at once draws no bar
+    try:
+        for event in client.api.pull(repo, tag=tag, stream=True, decode=True):
             if "error" in event:
                 raise docker.errors.APIError(event["error"])
+            layer, state = event.get("id"), event.get("status", "")
             detail = event.get("progressDetail") or {}
-            if event.get("id") and detail.get("total"):
-                layers[event["id"]] = (detail.get("current", 0), detail["total"])
-                bar.total = sum(t for _, t in layers.values())
-                bar.n = sum(c for c, _ in layers.values())
-                bar.refresh()
+            if layer and state == "Downloading" and detail.get("total"):
+                if total is None:
+                    total = tqdm(total=0, unit="B", unit_scale=True, desc=f"pull {ref}", leave=False)
+                if layer not in bars:
+                    bars[layer] = tqdm(total=detail["total"], unit="B", unit_scale=True,
+                                       desc=f"  layer {layer[:12]}", leave=False)
+                layers[layer] = (detail.get("current", 0), detail["total"])
+            elif layer in layers and state in ("Download complete", "Verifying Checksum", "Pull complete"):
+                layers[layer] = (layers[layer][1], layers[layer][1])
+            else:
+                continue
+            bars[layer].update(layers[layer][0] - bars[layer].n)  # update(): true rates
+            total.total = sum(t for _, t in layers.values())
+            total.set_description(f"pull {ref} ({len(layers)} layer{'s' * (len(layers) != 1)})", refresh=False)
+            total.update(sum(c for c, _ in layers.values()) - total.n)
+    finally:
+        for bar in [*bars.values(), total]:
+            if bar is not None:
+                bar.close()
 
 
 def _pull_failure(err: Exception) -> str:

@@ -176,10 +176,13 @@ def start() -> str:
 
 
 def record(client=None, log=print) -> list:
-    """Prepare every image, keeping the progress file (what ``prepare --record`` runs)."""
+    """Prepare every image, notebook 00's first, keeping the progress file (``prepare --record``)."""
     recorder = Recorder([e.ref for e in images.CATALOGUE.values()])
     _write(status_path(), recorder.state)
     try:
+        # Notebook 00's image alone first, with the whole machine: the first notebook
+        # is usable as soon as possible; then the rest side by side.
+        images.prepare(client, log, notebook="00", progress=recorder)
         return images.prepare(client, log, progress=recorder)
     finally:
         recorder.finish()

@@ -22,8 +22,9 @@ def _split(requirement: str) -> tuple[str, str]:
 def _pyproject() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    # [lab] (slides) is in the conda environments too; [hub] only in the kit image.
-    reqs = project["dependencies"] + extras["test"] + extras.get("lab", [])
+    # Every notebook's extra ([builds], [clients]) and [lab] (slides) are in the conda
+    # environments too; [hub] only in the kit image.
+    reqs = project["dependencies"] + [r for name, group in extras.items() if name != "hub" for r in group]
     return dict(_split(r) for r in reqs)
 
 
@@ -63,3 +64,41 @@ def test_python_bound_agrees():
     assert project["requires-python"] == ">=3.10"
     for path in (ROOT / "environment.yml", ROOT / "binder" / "environment.yml"):
         assert "  - python>=3.10" in path.read_text()
+
+
+def test_extras_module_names_pyproject_extras():
+    """labhelpers.extras (what lab.doctor checks) lists each notebook extra's packages."""
+    from labhelpers import extras
+
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for extra, names in extras.EXTRAS.items():
+        assert sorted(names) == sorted(_split(r)[0] for r in groups[extra])
+    assert set(n for needed in extras.NOTEBOOKS.values() for n in needed) == set(extras.EXTRAS)
+
+
+def test_core_leaves_out_what_one_notebook_needs():
+    core = [_split(r)[0] for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]]
+    for heavy in ("ansible", "python-on-whales", "aiodocker", "testcontainers", "playwright"):
+        assert heavy not in core
+
+
+def test_bundle_wheelhouse_carries_every_extra():
+    from labhelpers import bundle
+
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert set(bundle.EXTRAS) == set(groups)
+
+
+def test_missing_extra_is_one_clear_error(monkeypatch):
+    from labhelpers import extras
+    from labhelpers.errors import ExtraMissing
+
+    monkeypatch.setitem(extras.EXTRAS, "builds", ("labhelpers-no-such-package",))
+    try:
+        extras.require("06")
+    except ExtraMissing as err:
+        assert "pip install 'labhelpers[builds]'" in err.todo
+        assert "labhelpers-no-such-package" in err.what
+    else:
+        raise AssertionError("require('06') did not raise")
+    extras.require("00")

@@ -1,0 +1,210 @@
+"""Setup, measured as a new user meets it: `make lab` to JupyterLab and to a first container.
+
+    python benchmarks/setup.py --cold [--extras builds,clients,lab,test] [--no-pip-cache]
+                               [--make-test-log FILE] [--ci-log FILE]
+
+--cold is the only mode: everything the kit would find already done is made fresh, without
+touching what the machine's engine holds (it is shared):
+
+- a fresh clone of this repository's committed HEAD, in a temporary folder;
+- an empty kit cache (XDG_CACHE_HOME in that folder: no root filesystems, no packages);
+- a fresh engine: a throwaway docker-in-docker engine (the catalogue's docker:28-dind, Engine
+  28.5) with no images, on a socket in that folder; a second one for "from the cache";
+- a new virtual environment (`make venv`, core alone unless --extras; --no-pip-cache: pip
+  downloads every wheel again).
+
+It cannot purge: the system packages (`make system` finds them installed), Debian's archive
+being near, the machine's engine and its images (the dind engines run on it).
+
+Then it prints, beside the issue's figures (issue 13): `make venv`, `make lab` to JupyterLab
+answering and to notebook 00's first container (doctor("00") then a container run, as its
+first cells do, started when JupyterLab answers), `prepare` of all images cold (the background
+prepare `make lab` started) and from the cache into a fresh engine, the venv's size, and
+`make test` and `.ci/run` read from logs of earlier runs (given as arguments: they take too
+long to run here again). It measures; it never fails on a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import docker
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from labhelpers import images  # noqa: E402
+from labhelpers.machine import dind  # noqa: E402
+
+#: The issue's figures (before): seconds, or MB.
+BEFORE = {
+    "make venv": "about 120 s (with system packages)",
+    "make lab -> JupyterLab answering": "349.7 s",
+    "make lab -> notebook 00's first container": "349.7 s or more",
+    "prepare, all images, cold": "241.6 s",
+    "prepare from the cache, fresh engine": "327 s",
+    "venv size": "1.4 GB",
+    "make test (fresh clone)": "n/a",
+    ".ci/run (with the engine matrix)": "n/a",
+}
+GOALS = {
+    "make lab -> JupyterLab answering": "<= 60 s",
+    "make lab -> notebook 00's first container": "<= 90 s",
+    "prepare, all images, cold": "<= 90 s",
+    "prepare from the cache, fresh engine": "<= 20 s",
+    "make test (fresh clone)": "<= 15 min",
+    ".ci/run (with the engine matrix)": "<= 40 min",
+}
+
+
+def fresh_engine(client, prefix: str, folder: Path):
+    """A throwaway dind engine with no images; returns (container, DOCKER_HOST)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    image = images.ensure("dind", client=client, log=lambda line: None)
+    binds = {str(folder): {"bind": "/run/bench", "mode": "rw"}}
+    box = dind.run_dind(client, image.id, binds, name=f"{prefix}{folder.name}",
+                        command=["dockerd", "--host=unix:///run/bench/docker.sock"], volumes=["/run/bench"])
+    host = f"unix://{folder}/docker.sock"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            other = docker.DockerClient(base_url=host, version="auto", timeout=10)
+            other.ping()
+            assert not other.images.list(), "a fresh engine holds no images"
+            other.close()
+            return box, host
+        except (docker.errors.DockerException, OSError):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{box.name} did not answer:\n{box.logs(tail=20).decode()}")
+            time.sleep(0.5)
+
+
+def from_log(path: str | None) -> str:
+    """Seconds of a run from its log: `time`'s real line, else pytest's summaries summed."""
+    if not path:
+        return "not measured (give its log)"
+    text = Path(path).read_text(errors="replace")
+    real = re.findall(r"^real\s+(\d+)m([\d.]+)s", text, re.M)
+    if real:
+        minutes, seconds = real[-1]
+        return f"{int(minutes) * 60 + float(seconds):.0f} s (from {os.path.basename(path)})"
+    runs = [float(s) for s in re.findall(r"^=+ .* in ([\d.]+)s", text, re.M)]
+    if runs:
+        return f"{sum(runs):.0f} s, pytest alone ({len(runs)} runs, from {os.path.basename(path)})"
+    return f"no time found in {os.path.basename(path)}"
+
+
+def du_mb(path: Path) -> int:
+    out = subprocess.run(["du", "-sm", str(path)], capture_output=True, text=True).stdout
+    return int(out.split()[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold", action="store_true", required=True, help="fresh clone, cache, engine, venv")
+    parser.add_argument("--extras", default="", help="LAB_EXTRAS for make (default: the core alone)")
+    parser.add_argument("--no-pip-cache", action="store_true", help="pip downloads every wheel again")
+    parser.add_argument("--make-test-log", metavar="FILE", help="a log of `time make test`")
+    parser.add_argument("--ci-log", metavar="FILE", help="a log of `time .ci/run`")
+    parser.add_argument("--prefix", default="labbench-", help="name prefix of the dind engines")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+
+    client = docker.from_env(version="auto")
+    work = Path(tempfile.mkdtemp(prefix=args.prefix))
+    clone, cache = work / "clone", work / "cache"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    rows, engines, lab = {}, [], None
+    try:
+        box, host = fresh_engine(client, args.prefix, work / "engine1")
+        engines.append(box)
+        env = {**os.environ, "DOCKER_HOST": host, "XDG_CACHE_HOME": str(cache), "LAB_EXTRAS": args.extras}
+        env.pop("PYTHONPATH", None)
+        if args.no_pip_cache:
+            env["PIP_NO_CACHE_DIR"] = "1"
+        start = time.monotonic()
+        subprocess.run(["make", "venv"], cwd=clone, env=env, check=True, stdout=subprocess.DEVNULL)
+        venv_s = time.monotonic() - start
+        rows["make venv"] = f"{venv_s:.1f} s [{args.extras or 'core'}]"
+        rows["venv size"] = f"{du_mb(clone / '.venv')} MB [{args.extras or 'core'}]"
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        token = "bench"
+        start = time.monotonic()
+        lab = subprocess.Popen(["make", "lab", "NO_BROWSER=1", f"LAB_PORT={port}", f"LAB_TOKEN={token}"],
+                               cwd=clone, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/api/status", timeout=2,
+                                headers={"Authorization": f"token {token}"}).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if lab.poll() is not None:
+                raise SystemExit(f"make lab ended (exit {lab.returncode}) before JupyterLab answered")
+            time.sleep(0.2)
+        answered = time.monotonic() - start
+        rows["make lab -> JupyterLab answering"] = f"{venv_s + answered:.1f} s (venv {venv_s:.1f} + {answered:.1f})"
+        first = ("import labhelpers as lab; lab.doctor('00'); "
+                 "lab.client().containers.run(lab.images.spec('python').ref, ['true'], remove=True)")
+        subprocess.run([str(clone / ".venv/bin/python"), "-c", first], cwd=clone / "notebooks", env=env,
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        container = time.monotonic() - start
+        rows["make lab -> notebook 00's first container"] = (
+            f"{venv_s + container:.1f} s (venv {venv_s:.1f} + {container:.1f})")
+
+        status_file = cache / "labhelpers" / "prepare-status.json"
+        while True:
+            status = json.loads(status_file.read_text()) if status_file.exists() else {}
+            if status.get("finished"):
+                break
+            time.sleep(1)
+        states = {entry["state"] for entry in status["images"].values()}
+        rows["prepare, all images, cold"] = (f"{status['finished'] - status['started']:.1f} s "
+                                             f"(make lab's background prepare; {'/'.join(sorted(states))})")
+        os.killpg(lab.pid, signal.SIGTERM)
+        lab.wait(timeout=30)
+        lab = None
+
+        box, host = fresh_engine(client, args.prefix, work / "engine2")
+        engines.append(box)
+        start = time.monotonic()
+        subprocess.run([str(clone / ".venv/bin/python"), "-m", "labhelpers", "prepare"], cwd=clone,
+                       env={**env, "DOCKER_HOST": host}, check=True, stdout=subprocess.DEVNULL)
+        rows["prepare from the cache, fresh engine"] = f"{time.monotonic() - start:.1f} s"
+    finally:
+        if lab is not None and lab.poll() is None:
+            os.killpg(lab.pid, signal.SIGTERM)
+        for box in engines:
+            box.remove(force=True, v=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    rows["make test (fresh clone)"] = from_log(args.make_test_log)
+    rows[".ci/run (with the engine matrix)"] = from_log(args.ci_log)
+
+    head = ("measure", "goal", "before (issue 13)", "now")
+    table = [head] + [(k, GOALS.get(k, ""), BEFORE.get(k, ""), rows.get(k, "")) for k in BEFORE]
+    widths = [max(len(r[i]) for r in table) for i in range(4)]
+    for i, row in enumerate(table):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+if __name__ == "__main__":
+    main()
