@@ -28,7 +28,7 @@ KIT_IMAGE ?= docker-python-lab:latest
 ROOM_IMAGE ?= docker-python-lab-room:latest
 HUB_PORT ?= 8000
 
-.PHONY: setup system venv engine images test test-current current lab doctor clean help slides demo bundle test-image hub-deps room-image hub test-room
+.PHONY: setup system venv engine images test test-current current podman test-podman lab doctor clean help slides demo bundle test-image hub-deps room-image hub test-room
 
 help:
 	@echo "make lab    set up, then serve JupyterLab on the notebooks (LAB_IP, LAB_PORT, NO_BROWSER=1)"
@@ -38,6 +38,7 @@ help:
 	@echo "make hub    a workshop room: JupyterHub, one isolated kit container per participant (HUB_PORT)"
 	@echo "make test-room   three participants through a real hub: notebook 00 and the isolation attempts"
 	@echo "make test-current   every notebook on today's engine (Engine 28.5, min API 1.44, containerd store)"
+	@echo "make test-podman    notebooks $(PODMAN_NOTEBOOKS) on Podman's Docker-compatible socket (make podman: install, start)"
 	@echo "parts: system venv engine images doctor clean"
 
 setup: system venv engine images
@@ -84,6 +85,22 @@ current: setup
 # Every notebook once under nbval on the current engine, run as a learner there would.
 test-current: current
 	LABHELPERS_REQUIRE_CURRENT=1 scripts/in-current-engine.sh $(PY) -m pytest tests/test_current.py notebooks \
+	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)
+
+# Podman beside Docker: Debian's podman, its Docker-compatible service on PODMAN_HOST with the
+# kit's containers.conf (labhelpers.podman), the lab's images prepared into it.
+PODMAN_HOST ?= unix:///run/podman/podman.sock
+# 04 joins when its cells hold on Podman too (issue 16; README, "Which engines").
+PODMAN_NOTEBOOKS ?= 00 01 02
+podman: venv
+	@bash scripts/setup-system.sh --podman
+	@$(PY) -m labhelpers engine podman start
+	@DOCKER_HOST=$(PODMAN_HOST) $(PY) -m labhelpers prepare
+
+# The notebooks that run on Podman, under nbval against its socket, and tests/test_podman.py.
+test-podman: podman
+	LABHELPERS_REQUIRE_PODMAN=1 DOCKER_HOST=$(PODMAN_HOST) $(PY) -m pytest tests/test_podman.py \
+	    $(foreach nb,$(PODMAN_NOTEBOOKS),$(wildcard notebooks/$(nb)-*.ipynb)) \
 	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)
 
 # JupyterLab first: the images are prepared in the background, and each notebook's first

@@ -35,7 +35,8 @@ from .labels import labels_for, name as lab_name
 #: Where the sample apps live, next to the notebooks.
 APPS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks", "apps")
 
-_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
+# Docker's legacy builder says `Step 3/7 : RUN ...`, Podman's (buildah) `STEP 3/7: RUN ...`.
+_STEP = re.compile(r"^(?:Step|STEP) (\d+)/(\d+) ?: (.*)")
 
 
 class AppError(LabError):
@@ -324,10 +325,19 @@ def wait_healthy(container, timeout: float = 60) -> str:
     >>> wait_healthy(web)                            # doctest: +SKIP
     'healthy'
     """
+    from .podman import run_healthcheck
+
     deadline = time.monotonic() + timeout
+    asked = 0.0
     while True:
         container.reload()
         status = (container.attrs["State"].get("Health") or {}).get("Status", "none")
+        check = container.attrs["Config"].get("Healthcheck") or {}
+        interval = (check.get("Interval") or 30e9) / 1e9
+        if status == "starting" and time.monotonic() - asked >= interval:
+            asked = time.monotonic()  # Podman without systemd runs healthchecks only when asked
+            if run_healthcheck(container) is not None:
+                continue  # read the state it left
         if status != "starting" or time.monotonic() > deadline:
             return status
         time.sleep(0.5)

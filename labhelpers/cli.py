@@ -1,4 +1,4 @@
-"""``python -m labhelpers doctor | prepare | clean | engine [current] | tap | bundle | mirror``.
+"""``python -m labhelpers doctor | prepare | clean | engine [current|podman] | tap | bundle | mirror``.
 
 Each command prints what it did; a setup problem ends with one clear message
 (what went wrong, what to do) and exit status 1, never a traceback.
@@ -97,6 +97,15 @@ def _engine(args) -> int:
         print(daemon.status())
     elif args.action == "start":
         print(daemon.start())
+    elif args.action == "podman":
+        from . import podman
+
+        actions = {"start": podman.start, "stop": podman.stop, "status": podman.status}
+        what = args.rest or ["status"]
+        if what[0] not in actions or len(what) > 1:
+            raise LabError(f"`engine podman {' '.join(args.rest)}` is not a command.",
+                           "use `engine podman start`, `stop` or `status`")
+        print(actions[what[0]]())
     else:
         what = args.rest[:1] or ["status"]
         if what == ["run"]:
@@ -185,9 +194,12 @@ def parser() -> argparse.ArgumentParser:
     clean.set_defaults(run=_clean)
     eng = sub.add_parser("engine", help="status of the engine, or start one (Debian/Ubuntu as root); "
                                         "`engine current start|stop|status|run -- CMD`: today's "
-                                        "Docker Engine as docker-in-docker (labhelpers.current)")
-    eng.add_argument("action", choices=["status", "start", "current"])
-    eng.add_argument("rest", nargs=argparse.REMAINDER, help="with current: start, stop, status or run -- CMD")
+                                        "Docker Engine as docker-in-docker (labhelpers.current); "
+                                        "`engine podman start|stop|status`: Podman's Docker-"
+                                        "compatible service (labhelpers.podman)")
+    eng.add_argument("action", choices=["status", "start", "current", "podman"])
+    eng.add_argument("rest", nargs=argparse.REMAINDER,
+                     help="with current: start, stop, status or run -- CMD; with podman: start, stop or status")
     eng.set_defaults(run=_engine)
     tap = sub.add_parser("tap", help="run a command through the API tap, then list its requests (notebook 02)")
     tap.add_argument("cmd", nargs=argparse.REMAINDER, help="-- the command, e.g. -- docker ps")

@@ -9,6 +9,10 @@ where there is never an engine, it explains that the notebooks are read-only).
 >>> report.ok                                    # doctest: +SKIP
 True
 
+On Podman's Docker-compatible socket the "engine version" row says Podman, and a
+test run checks that containers start (where Podman's rlimits exceed the host's, the
+report says what to set in ``containers.conf``).
+
 Introduced in ``00-start-here``; ``python -m labhelpers doctor`` prints it.
 """
 
@@ -19,7 +23,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 
-from . import engine, extras, images, warmup
+from . import engine, extras, images, podman, warmup
 from .errors import EngineError, EngineRefusesClient
 
 BINDER_NOTE = (
@@ -78,6 +82,21 @@ def _free_disk(root: str | None, endpoint: engine.Endpoint) -> str:
     return f"{usage.free / 1e9:.1f} GB free of {usage.total / 1e9:.0f} GB ({root})"
 
 
+def _podman_note(client, endpoint: engine.Endpoint) -> str:
+    """Whose Podman service this is, and whether it starts containers (a 1 s test run).
+
+    Raises:
+        PodmanStartError: it cannot, for a reason the kit knows (rlimits, crun).
+    """
+    whose = ("the kit's service" if endpoint.socket_path == podman.ROOTFUL_SOCKET and podman._pid()
+             else "a service the kit did not start")
+    ref = images.CATALOGUE["python"].ref
+    if images.present(client, ref) is None:
+        return f", {whose}"
+    seconds = podman.smoke_test(client, ref)
+    return f", {whose}; a container starts in {seconds:.1f} s"
+
+
 def check() -> Report:
     """Run every check and return the :class:`Report`; never raises for the engine.
 
@@ -97,8 +116,18 @@ def check() -> Report:
     version = client.version()
     info = client.info()
     report.rows.insert(0, ("engine", "found"))
+    product = podman.describe(version)
+    if podman.is_podman(version):
+        try:
+            product += _podman_note(client, endpoint)
+        except EngineError as err:  # it answers, but cannot start containers here
+            report.rows.insert(0, ("engine", "found, but it cannot start containers"))
+            del report.rows[1]
+            report.rows.append(("engine version", product))
+            report.error = err
+            return report
     report.rows += [
-        ("engine version", f"Docker Engine {version.get('Version')}"),
+        ("engine version", product),
         ("API version", f"{version.get('ApiVersion')} (client speaks {client.api.api_version})"),
         ("OS/arch", f"{info.get('OperatingSystem')}, {version.get('Os')}/{version.get('Arch')}"),
     ]

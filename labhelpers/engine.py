@@ -6,7 +6,9 @@ The engine is looked for where the ``docker`` CLI looks, in the same order:
 2. the current docker context (``DOCKER_CONTEXT``, else ``currentContext`` in
    ``~/.docker/config.json``), when it is not ``default``,
 3. the platform's default socket (``/var/run/docker.sock``, a rootless or
-   Docker Desktop socket in the user's folders, the Windows named pipe).
+   Docker Desktop socket in the user's folders, the Windows named pipe), then
+   Podman's Docker-compatible one (rootless ``$XDG_RUNTIME_DIR/podman/podman.sock``,
+   rootful ``/run/podman/podman.sock``; :mod:`labhelpers.podman`).
 
 Every way this can fail becomes one :class:`~labhelpers.errors.EngineError`
 whose message says what to do.
@@ -59,7 +61,9 @@ TIMEOUT = 10
 START_HINT = (
     "start an engine: `python -m labhelpers engine start` (Debian/Ubuntu, as root: "
     "installs and starts Debian's docker.io), `sudo systemctl start docker`, "
-    "or open Docker Desktop"
+    "or open Docker Desktop; with Podman: `make podman` (as root), or "
+    "`systemctl --user start podman.socket` and "
+    "DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock"
 )
 
 
@@ -111,6 +115,9 @@ def _default_sockets() -> list[str]:
     ]
     if sys.platform == "darwin":
         candidates.reverse()  # Desktop's own socket first on macOS
+    from .podman import sockets
+
+    candidates += sockets()  # Podman's Docker-compatible API, when no Docker socket is there
     return ["unix://" + path for path in candidates]
 
 

@@ -94,6 +94,10 @@ class MachineError(LabError):
     """A docker machine could not be created, reached, or removed (notebook 03)."""
 
 
+class PodmanStartError(EngineError):
+    """Podman answers, but cannot start containers here (rlimits above the host's, crun on hybrid cgroups)."""
+
+
 class ExtraMissing(LabError):
     """A notebook needs an optional part of the kit (an extra) that is not installed."""
 

@@ -233,9 +233,21 @@ def present(client, ref: str):
         return None
 
 
+def short_tag(tag: str) -> str:
+    """A tag as Docker Engine lists it: Podman names Docker Hub's images in full.
+
+    >>> short_tag("docker.io/library/python:3.13-slim-trixie")
+    'python:3.13-slim-trixie'
+    """
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if tag.startswith(prefix):
+            return tag[len(prefix):]
+    return tag
+
+
 def is_standin(image) -> bool:
     """True for an image the kit built from OS packages in place of the original."""
-    return bool(image.labels.get(STANDIN)) and image.labels.get(STANDIN) in image.tags
+    return bool(image.labels.get(STANDIN)) and image.labels.get(STANDIN) in map(short_tag, image.tags)
 
 
 def _pull(client, ref: str) -> None:

@@ -96,7 +96,15 @@ def _filters(notebook: str | None) -> dict:
 def _catalogue_refs() -> set[str]:
     from .images import CATALOGUE
 
-    return {spec.ref for spec in CATALOGUE.values()}
+    # as Docker Engine names them, and as Podman does (docker.io/library/python:...)
+    return {spec.ref for spec in CATALOGUE.values()} | {
+        f"docker.io/{'' if '/' in spec.ref else 'library/'}{spec.ref}" for spec in CATALOGUE.values()}
+
+
+def _created(container) -> str:
+    """The container's creation time as a string that sorts as the time does (nanoseconds padded)."""
+    head, _, fraction = (container.attrs.get("Created") or "").rstrip("Z").partition(".")
+    return f"{head}.{fraction.ljust(9, '0')}"
 
 
 def managed(client=None, notebook: str | None = None) -> list[Managed]:
@@ -114,15 +122,17 @@ def managed(client=None, notebook: str | None = None) -> list[Managed]:
         client = get_client()
     filters = _filters(notebook)
     found: list[Managed] = []
-    for c in client.containers.list(all=True, filters=filters):
+    # Newest first, as Docker Engine lists them (Podman lists the oldest first).
+    for c in sorted(client.containers.list(all=True, filters=filters), key=_created, reverse=True):
         found.append(Managed("container", c.name, c.id, c.labels.get(NOTEBOOK, "?")))
     for n in client.networks.list(filters=filters):
         found.append(Managed("network", n.name, n.id, (n.attrs.get("Labels") or {}).get(NOTEBOOK, "?")))
     for v in client.volumes.list(filters=filters):
         found.append(Managed("volume", v.name, v.id, (v.attrs.get("Labels") or {}).get(NOTEBOOK, "?")))
     keep = _catalogue_refs()
-    for i in client.images.list(filters=filters):
-        if keep.intersection(i.tags):
+    # One label filter for images, the other checked here: Podman 4.3 answers no image to two.
+    for i in client.images.list(filters={"label": filters["label"][-1:]}):
+        if keep.intersection(i.tags) or (i.labels or {}).get(MANAGED) != "true":
             continue
         found.append(Managed("image", (i.tags or [i.short_id])[0], i.id, i.labels.get(NOTEBOOK, "?")))
     return found

@@ -206,7 +206,26 @@ def _stream(events, what: str, ref: str) -> dict:
             status = event.get("status") or ""
             if "digest: sha256:" in status or status.startswith("Digest: "):
                 digest = "sha256:" + status.split("sha256:")[1].split()[0]
+    if not layers or not digest:  # Podman's streams name no layers (nor, pulling, the digest)
+        count, found = _manifest(ref)
+        return {"ref": ref, "layers": len(layers) or count, "digest": digest or found}
     return {"ref": ref, "layers": len(layers), "digest": digest}
+
+
+def _manifest(ref: str) -> tuple[int, str | None]:
+    """The layer count and digest of the registry's manifest of ``ref`` (``ADDRESS/repo:tag``)."""
+    address, _, rest = ref.partition("/")
+    repo, _, tag = rest.rpartition(":")
+    accept = ", ".join(("application/vnd.docker.distribution.manifest.v2+json",
+                        "application/vnd.oci.image.manifest.v1+json"))
+    try:
+        answer = requests.get(f"http://{address}/v2/{repo}/manifests/{tag}",
+                              headers={"Accept": accept}, timeout=10)
+        if not answer.ok:
+            return 0, None
+        return len(answer.json().get("layers") or []), answer.headers.get("Docker-Content-Digest")
+    except (requests.RequestException, ValueError):
+        return 0, None
 
 
 def push(ref: str, client=None) -> dict:

@@ -232,6 +232,28 @@ def _make_rootfs(recipe: Recipe, tar: str, log) -> None:
         os.replace(partial, tar)
 
 
+def _imported_id(answer: str) -> str:
+    """The image id in the answer of ``POST /images/create?fromSrc=-`` (one JSON object per line).
+
+    Raises:
+        ImageError: the answer names no image (the import failed).
+
+    >>> _imported_id('{"status":"sha256:0a1b"}\\r\\n')
+    'sha256:0a1b'
+    """
+    import json
+
+    for line in reversed(answer.splitlines()):
+        try:
+            status = json.loads(line).get("status", "")
+        except ValueError:
+            continue
+        if status.startswith("sha256:"):
+            return status
+    raise ImageError(f"docker import answered without an image id: {answer[-300:]!r}",
+                     "check the engine's free disk and its log, then run `python -m labhelpers prepare` again")
+
+
 def build(spec, client, log=print) -> str:
     """Build and tag the stand-in for ``spec`` (an :class:`~labhelpers.images.ImageSpec`).
 
@@ -253,8 +275,10 @@ def build(spec, client, log=print) -> str:
     repo, _, tag = spec.ref.rpartition(":")
     staging = f"{repo}:{tag}-labhelpers-import"
     log("  docker import ...")
-    client.api.import_image_from_file(tar, repository=repo, tag=f"{tag}-labhelpers-import",
-                                      changes=list(recipe.changes))
+    # Imported untagged, then tagged by id: Podman's compatible API ignores the import's
+    # tag (it would name the image `repo:latest`, replacing a learner's own).
+    answer = client.api.import_image_from_file(tar, changes=list(recipe.changes))
+    client.api.tag(_imported_id(answer), repo, f"{tag}-labhelpers-import")
     # `docker import` cannot set labels: one metadata-only build step adds them.
     dockerfile = (
         f"FROM {staging}\n"

@@ -86,7 +86,7 @@ def frame(container, samples: int = 5):
     """Sample a running container's stats into a pandas DataFrame.
 
     Reads the engine's stats stream (one document a second, each with the
-    previous CPU counters inside), ``samples`` times.
+    previous CPU counters inside; Podman 4.3 sends one every 5 seconds), ``samples`` times.
 
     Args:
         container: a running ``docker.models.containers.Container``.
@@ -107,10 +107,11 @@ def frame(container, samples: int = 5):
     rows, start, empty = [], time.monotonic(), 0
     stream = container.stats(stream=True, decode=True)
     try:
-        for doc in stream:
+        for number, doc in enumerate(stream):
+            if number == 0:
+                continue  # no earlier counters to compare with (Podman's: stale ones)
             if not doc.get("read") or not (doc.get("precpu_stats") or {}).get("system_cpu_usage"):
-                # The first document has no earlier counters to compare with; an engine
-                # that sees no cgroups (rootless on cgroup v1) never sends any.
+                # An engine that sees no cgroups (rootless on cgroup v1) never sends any.
                 empty += 1
                 if empty > 3:
                     raise StatsUnavailable(

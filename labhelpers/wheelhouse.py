@@ -90,7 +90,8 @@ def engine_arch(client=None) -> str:
         from .engine import client as get_client
 
         client = get_client()
-    return client.info().get("Architecture") or client.version().get("Arch", "x86_64")
+    arch = client.info().get("Architecture") or client.version().get("Arch", "x86_64")
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(arch, arch)  # Podman says Go's names
 
 
 def platform_tag(arch: str) -> str:

@@ -10,6 +10,7 @@
 #                 machine's own apt sources are never changed. Debian 12's own
 #                 docker-compose is v1: retired, and it fails to re-create services
 #                 on the containerd image store (Engine 29, Docker Desktop).
+# - podman        only with --podman (`make podman`): Podman beside Docker, see below
 # - chromium, chromium-driver  the headless browser of tests/test_browser.py (Playwright
 #                 drives Debian's build; no browser is ever downloaded)
 #
@@ -17,11 +18,44 @@
 # says what the lab expects, so `make` goes on with whatever the machine already has.
 #
 # --dry-run: print what would be installed, install nothing.
+# --podman: only Podman, when asked (`make podman`): Debian's podman, runc beside it
+#           (crun, its default runtime, refuses hybrid cgroup layouts; labhelpers.podman
+#           picks runc there), and the dnsname CNI plugin (containers on a network find
+#           each other by name, as on Docker). The kit starts its service itself; nothing
+#           is enabled.
 set -euo pipefail
 dry_run=0
-[ "${1:-}" = "--dry-run" ] && dry_run=1
+podman=0
+for arg in "$@"; do
+  case "$arg" in
+    --dry-run) dry_run=1 ;;
+    --podman) podman=1 ;;
+  esac
+done
 
 say() { printf 'setup-system: %s\n' "$*"; }
+
+if [ "$podman" -eq 1 ]; then
+  want=()
+  command -v podman >/dev/null 2>&1 || want+=(podman)
+  command -v runc >/dev/null 2>&1 || want+=(runc)
+  # Containers on one network find each other by name (notebook 04) only with this CNI plugin.
+  [ -x /usr/lib/cni/dnsname ] || want+=(golang-github-containernetworking-plugin-dnsname)
+  if [ ${#want[@]} -eq 0 ]; then
+    say "podman: installed ($(podman --version))"
+  elif [ "$dry_run" -eq 1 ]; then
+    say "would install: ${want[*]}"
+  elif [ "$(uname -s)" != Linux ] || [ ! -f /etc/debian_version ] || [ "$(id -u)" -ne 0 ]; then
+    say "not root on Debian/Ubuntu: install ${want[*]} yourself (e.g. sudo apt-get install -y ${want[*]})"
+    exit 1
+  else
+    say "installing ${want[*]} from the distribution's archive"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+    say "installed $(podman --version)"
+  fi
+  exit 0
+fi
 
 engine_answers() {
   command -v docker >/dev/null 2>&1 && timeout 15 docker version --format '{{.Server.Version}}' >/dev/null 2>&1

@@ -30,12 +30,15 @@ import ipywidgets as widgets
 
 from ..builds import BuildError  # noqa: F401 (the kit's one build error, raised here too)
 
-STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+# Docker's legacy builder says `Step 3/7 : RUN ...`, Podman's (buildah) `STEP 3/7: RUN ...`.
+STEP = re.compile(r"^(?:Step|STEP) (\d+)/(\d+) ?: (.*)$")
 
 
 def parse_step(line: str):
-    """``(step, total, instruction)`` for a legacy builder's step line, else None.
+    """``(step, total, instruction)`` for a legacy builder's (or buildah's) step line, else None.
 
+    >>> parse_step("STEP 3/7: RUN pip install flask")
+    (3, 7, 'RUN pip install flask')
     >>> parse_step("Successfully built 1234") is None
     True
     """

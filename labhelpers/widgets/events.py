@@ -97,14 +97,23 @@ class EventLog(widgets.VBox):
         """Every event so far, one line each."""
         return [describe(e) for e in list(self.events)]
 
-    def wait_for(self, action: str, name: str | None = None, timeout: float = 10.0) -> bool:
+    def wait_for(self, action: str | tuple[str, ...], name: str | None = None,
+                 timeout: float = 10.0) -> bool:
         """Wait until an event with ``action`` (for ``name``, if given) has arrived.
+
+        Args:
+            action: one action, or several: any of them will do (a container's removal
+                is ``destroy`` on Docker Engine, ``remove`` on Podman).
+            name: the object's name.
+            timeout: seconds to wait at most.
 
         Returns:
             True if it arrived within ``timeout`` seconds.
         """
+        actions = (action,) if isinstance(action, str) else tuple(action)
+
         def seen():
-            return any(e.get("Action") == action and (
+            return any(e.get("Action") in actions and (
                 name is None or ((e.get("Actor") or {}).get("Attributes") or {}).get("name") == name)
                 for e in self.events)
 
