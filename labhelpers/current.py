@@ -104,6 +104,15 @@ def _describe(version: dict) -> str:
             f"minimum {version.get('MinAPIVersion')}, {store}) at unix://{SOCKET}")
 
 
+def running() -> bool:
+    """True when the current engine answers on :data:`SOCKET`.
+
+    >>> running()                                    # doctest: +SKIP
+    False
+    """
+    return _answers() is not None
+
+
 def status() -> str:
     """One line: whether the current engine runs, and what it is.
 
@@ -190,6 +199,8 @@ def stop(purge: bool = False) -> str:
     box = _container(client)
     if box is not None:
         box.remove(force=True)
+    if os.path.exists(SOCKET):  # left by the engine: nobody listens on it any more
+        os.unlink(SOCKET)
     if purge:
         try:
             client.volumes.get(VOLUME).remove(force=True)
