@@ -135,12 +135,7 @@ def main() -> int:
             print(f"notebook {notebook} in every participant at once: {took:.0f} s", flush=True)
     finally:
         hub.stop()
-        for c in client.containers.list(all=True, filters={"name": PREFIX}):
-            c.remove(force=True)
-        for v in client.volumes.list(filters={"name": PREFIX}):
-            v.remove(force=True)
-        for n in client.networks.list(names=[NETWORK]):
-            n.remove()
+        room.remove_room(client, PREFIX, NETWORK)
 
     columns = list(next(iter(rows.values())))
     width = max(len(c) for c in columns)

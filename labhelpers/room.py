@@ -489,6 +489,27 @@ class Participant:
     passed: list[str] = field(default_factory=list)
 
 
+def remove_room(client, prefix: str, network: str) -> None:
+    """Remove what a room left on the engine: its participants' containers and volumes
+    (named ``prefix...``) and its network. Used after a test's or a benchmark's hub.
+
+    Args:
+        client: the host engine's ``docker.DockerClient``.
+        prefix: the participants' name prefix (``LAB_HUB_PREFIX``).
+        network: the room's network (``LAB_HUB_NETWORK``).
+
+    >>> remove_room(client, "labtest-", "labtest-room")     # doctest: +SKIP
+
+    Introduced for ``make test-room`` and ``benchmarks/room.py``.
+    """
+    for box in client.containers.list(all=True, filters={"name": prefix}):
+        box.remove(force=True)
+    for volume in client.volumes.list(filters={"name": prefix}):
+        volume.remove(force=True)
+    for net in client.networks.list(names=[network]):
+        net.remove()
+
+
 class HubClient:
     """The hub's REST API, and participants' kernels through the hub's proxy.
 

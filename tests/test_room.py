@@ -106,12 +106,7 @@ def hub(docker_client_or_skip, tmp_path_factory):
         yield started
     finally:
         started.stop()
-        for c in client.containers.list(all=True, filters={"name": PREFIX}):
-            c.remove(force=True)
-        for v in client.volumes.list(filters={"name": PREFIX}):
-            v.remove(force=True)
-        for n in client.networks.list(names=[NETWORK]):
-            n.remove()
+        room.remove_room(client, PREFIX, NETWORK)
 
 
 @pytest.fixture(scope="module")
