@@ -472,6 +472,23 @@ def record_check(task: str, passed: bool) -> None:
         pass  # a full or read-only disk must not break the exercise
 
 
+def hub_installed() -> bool:
+    """Whether this environment can start a hub: JupyterHub beside this Python, the proxy from npm.
+
+    ``make hub-deps`` installs both.
+
+    Returns:
+        True when both programs are there.
+
+    Example:
+        >>> isinstance(hub_installed(), bool)
+        True
+    """
+    exe = Path(sys.executable).with_name("jupyterhub")
+    chp = ROOT / "build" / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
+    return exe.exists() and (chp.exists() or shutil.which("configurable-http-proxy") is not None)
+
+
 @dataclass
 class Participant:
     """One row of the instructor's view.
@@ -830,11 +847,10 @@ class Hub:
 
         state = Path(state).resolve()
         state.mkdir(parents=True, exist_ok=True, mode=0o700)
-        exe = Path(sys.executable).with_name("jupyterhub")
-        chp = ROOT / "build" / "hub" / "node_modules" / ".bin" / "configurable-http-proxy"
-        if not exe.exists() or not (chp.exists() or shutil.which("configurable-http-proxy")):
+        if not hub_installed():
             raise RoomError("JupyterHub or configurable-http-proxy is not installed.",
                             "Run `make hub-deps` (JupyterHub and DockerSpawner from PyPI, the proxy from npm).")
+        exe = Path(sys.executable).with_name("jupyterhub")
         # LAB_HUB_URL (an https:// address with LAB_HUB_SSL_CERT/KEY) serves the room beyond
         # this machine; by default the hub listens on loopback only.
         public = os.environ.get("LAB_HUB_URL", f"http://127.0.0.1:{port}")

@@ -91,6 +91,11 @@ def hub(docker_client_or_skip, tmp_path_factory):
         if "LABHELPERS_ROOM_IMAGE" in os.environ:  # make test-room: the image must be there
             pytest.fail(f"The room image {IMAGE} is missing: run `make test-room` (it builds it).")
         pytest.skip(f"the room image {IMAGE} is missing: `make test-room` builds it and runs this")
+    if not room.hub_installed():
+        if "LABHELPERS_ROOM_IMAGE" in os.environ:  # make test-room installs them first
+            pytest.fail("JupyterHub or configurable-http-proxy is missing: run `make hub-deps`.")
+        pytest.skip("JupyterHub and the proxy (make hub-deps) are installed by `make test-room`, "
+                    "which runs this")
     state = tmp_path_factory.mktemp("hub-state")
     port = _free_port()
     env = {"LAB_IMAGE": IMAGE, "LAB_HUB_NETWORK": NETWORK, "LAB_HUB_SUBNET": SUBNET,
