@@ -16,6 +16,7 @@ from . import checks, engine, errors, images, labels
 from .doctor import doctor
 from .engine import client
 from .errors import LabError
+from .exercises import check, hint, progress, reset, solution
 from .images import ensure
 from .labels import clean, labels_for, name
 
@@ -32,7 +33,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "LabError", "checks", "clean", "client", "doctor", "engine", "ensure", "errors", "images",
-    "labels", "labels_for", "name",
+    "labels", "labels_for", "name", "check", "hint", "progress", "reset", "solution",
     "apps", "compose", "isolation", "pythonimages", "registry", "wheelhouse",
     "stats", "alternatives", "survey", "builds", "dockerfiles",
 ]

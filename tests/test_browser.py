@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -293,3 +294,43 @@ def test_explorer_renders_its_form(server, page):
     page.wait_for_timeout(2000)
     assert _errors(page) == []
     page.screenshot(path=str(OUT / "widget-explorer.png"))
+
+
+# The text each code cell of the open notebook shows, in order.
+_OUTPUT_TEXTS = """() => window.jupyterapp.shell.currentWidget.content.widgets
+  .filter(c => c.model.type === 'code').map(c => c.outputArea.node.innerText)"""
+
+
+def test_learner_path_through_an_exercise(server, page, client, python_image):
+    """A learner fails exercise 04-small, asks two hints, does it, passes; the progress shows it."""
+    url, work = server
+    prefix = f"exercises-{uuid.uuid4().hex[:6]}-"
+    name = _widget_notebook(work, "exercise-path.ipynb", [
+        f"import os\nos.environ.update(LABHELPERS_PREFIX='{prefix}', LABHELPERS_DATA_DIR='{work}/progress')\n"
+        "import labhelpers as lab\nclient, PY = lab.client(), lab.images.spec('python').ref",
+        'lab.check("04-small")',
+        'lab.hint("04-small")',
+        'lab.hint("04-small")',
+        'client.containers.run(PY, ["sleep", "300"], detach=True, mem_limit="64m",\n'
+        '                      name=lab.name("04", "small"), labels=lab.labels_for("04")).name',
+        'lab.check("04-small")',
+        'lab.progress().loc[["04-small", "02-hello"], ["status", "when", "hints seen"]]',
+    ])
+    try:
+        _open_and_run_all(page, url, name)
+        assert _errors(page) == []
+        texts = page.evaluate(_OUTPUT_TEXTS)
+        assert "not yet" in texts[1] and 'lab.hint("04-small", 2)' in texts[1], texts[1]
+        assert "hint 1 of 3" in texts[2] and "hint 2 of 3" in texts[3], texts[2:4]
+        assert "pass" in texts[5] and "not yet" not in texts[5], texts[5]
+        assert re.search(r"04-small\s+passed\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+2 of 3", texts[6]), texts[6]
+        assert re.search(r"02-hello\s+not tried", texts[6]), texts[6]
+        page.evaluate("""() => { const w = window.jupyterapp.shell.currentWidget;
+          w.content.activeCellIndex = 1; return w.content.scrollToItem(1, 'start'); }""")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(OUT / "exercise-path.png"), full_page=True)
+    finally:
+        try:
+            client.containers.get(f"{prefix}nb04-small").remove(force=True)
+        except docker.errors.NotFound:
+            pass

@@ -13,7 +13,7 @@ import time
 
 import requests
 
-from . import Result
+from . import Exercise, Result
 
 #: The app image the exercise runs (built in the notebook's "A Python web app" section).
 APP_REPO = "hello-flask"
@@ -65,23 +65,47 @@ def two_instances(ports=(8081, 8082), client=None, timeout: float = 3) -> Result
     for port in ports:
         found = _publishers(client, port)
         if not found:
-            missing.append(f"no running container publishes port {port}: "
-                           f"`containers.run(..., ports={{'5000/tcp': {port}}}, detach=True)`")
+            missing.append((f"no running container publishes port {port}: "
+                            f"`containers.run(..., ports={{'5000/tcp': {port}}}, detach=True)`", 2))
             continue
         container = found[0]
         if not _runs_app(container):
-            missing.append(f"{container.name} publishes port {port} but runs "
-                           f"{(container.image.tags or ['another image'])[0]}, not the app's image")
+            missing.append((f"{container.name} publishes port {port} but runs "
+                            f"{(container.image.tags or ['another image'])[0]}, not the app's image", 1))
             continue
         if container.id in seen.values():
-            missing.append(f"{container.name} serves both ports: start a second container")
+            missing.append((f"{container.name} serves both ports: start a second container", 1))
             continue
         seen[port] = container.id
         body = _answer(port, timeout)
         if body is None:
-            missing.append(f"{container.name} publishes port {port} but nothing answers on "
-                           "http://127.0.0.1:%d/ yet (still starting? look at its logs)" % port)
+            missing.append((f"{container.name} publishes port {port} but nothing answers on "
+                            "http://127.0.0.1:%d/ yet (still starting? look at its logs)" % port, 3))
             continue
         if "hits" not in body:
-            missing.append(f"port {port} answers, but not as hello-flask")
-    return Result.of(task, missing)
+            missing.append((f"port {port} answers, but not as hello-flask", 1))
+    return Result.of(task, missing, exercise="01-two-apps")
+
+
+EXERCISES = [Exercise(
+    name="01-two-apps",
+    task="the app's image run twice, answering on host ports 8081 and 8082",
+    check=two_instances,
+    hints=[
+        "One container per instance: `client.containers.run(APP, ..., detach=True)` twice, "
+        "each with `labels=LABELS` so that the clean-up finds it.",
+        "`ports={'5000/tcp': 8081}` publishes the app's port 5000 on the host's port 8081; "
+        "the second container gets 8082.",
+        "Loop over (8081, 8082): `c = client.containers.run(APP, detach=True, labels=LABELS, "
+        "ports={'5000/tcp': ('127.0.0.1', port)})`, then `c.reload()` and "
+        "`lab.apps.wait_http(c)` until it answers.",
+    ],
+    solution="""\
+for port in (8081, 8082):
+    c = client.containers.run(APP, detach=True, name=lab.name("01", f"ex-{port}"),
+                              labels=LABELS, ports={"5000/tcp": ("127.0.0.1", port)})
+    c.reload()
+    lab.apps.wait_http(c)
+""",
+    ports=(8081, 8082),
+)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from . import Result
+from . import Exercise, Result
 from ..labels import MANAGED, NOTEBOOK, name
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -38,14 +38,15 @@ def hello(client=None) -> Result:
     try:
         info = client.api.inspect_container(wanted)
     except docker.errors.NotFound:
-        return Result.of(task, [f"no container named {wanted} yet: POST /containers/create?name={wanted}"])
+        return Result.of(task, [(f"no container named {wanted} yet: POST /containers/create?name={wanted}", 1)],
+                         exercise="02-hello")
     missing = []
     labels = info["Config"].get("Labels") or {}
     if labels.get(MANAGED) != "true" or labels.get(NOTEBOOK) != "02":
-        missing.append('give it the lab\'s labels: "Labels": lab.labels_for("02") in the create body')
+        missing.append(('give it the lab\'s labels: "Labels": lab.labels_for("02") in the create body', 2))
     state = info["State"]
     if state.get("StartedAt", ZERO_TIME) == ZERO_TIME:
-        missing.append(f"it was created, never started: POST /containers/{wanted}/start")
+        missing.append((f"it was created, never started: POST /containers/{wanted}/start", 3))
     else:
         deadline = time.monotonic() + 3  # just started: give it a moment to speak
         while True:
@@ -54,5 +55,27 @@ def hello(client=None) -> Result:
                 break
             time.sleep(0.2)
         if b"hello" not in out.lower():
-            missing.append('its output has no "hello": give it a command like ["echo", "hello"]')
-    return Result.of(task, missing)
+            missing.append(('its output has no "hello": give it a command like ["echo", "hello"]', 2))
+    return Result.of(task, missing, exercise="02-hello")
+
+
+EXERCISES = [Exercise(
+    name="02-hello",
+    task="a container that says hello, made and started with HTTP requests alone",
+    check=hello,
+    hints=[
+        "A container is made in two requests: one creates it (name, image, command, labels), "
+        "the other starts it. `api.post(path, query=..., json=...)` sends one.",
+        "`POST /containers/create?name=nb02-hello` with the JSON body `{\"Image\": IMAGE, "
+        "\"Cmd\": [\"echo\", \"hello\"], \"Labels\": lab.labels_for(\"02\")}`; the answer's JSON "
+        "holds the new container's `Id`.",
+        "`made = api.post(\"/containers/create\", query={\"name\": lab.name(\"02\", \"hello\")}, "
+        "json=body)`, then `api.post(f\"/containers/{made.json()['Id']}/start\")`: 204 means started.",
+    ],
+    solution="""\
+hello = {"Image": IMAGE, "Cmd": ["echo", "hello"], "Labels": lab.labels_for("02")}
+made = api.post("/containers/create", query={"name": lab.name("02", "hello")}, json=hello)
+api.post(f"/containers/{made.json()['Id']}/start").status
+""",
+    names=lambda: [name("02", "hello")],
+)]

@@ -15,7 +15,7 @@ Introduced in ``05-more-modules``.
 
 from __future__ import annotations
 
-from . import Result
+from . import Exercise, Result
 
 
 def count_released_in(records, category: str, year: int, rules=None) -> int:
@@ -52,12 +52,32 @@ def monitoring_released_in(answer, records=None, year: int | None = None, rules=
         try:
             answer = int(answer)  # numpy integers, a pandas count
         except (TypeError, ValueError):
-            return Result.of(task, [f"answer with a whole number, not {type(answer).__name__}"])
+            return Result.of(task, [(f"answer with a whole number, not {type(answer).__name__}", 1)],
+                             exercise="05-monitoring")
     expected = count_released_in(records, category, year, rules)
     if answer == expected:
-        return Result.of(task, [])
+        return Result.of(task, [], exercise="05-monitoring")
     hint = "too many" if answer > expected else "too few"
     return Result.of(task, [
-        f"{answer} is {hint}: keep the rows whose category is {category!r} "
-        f"and whose 'released' date is in {year}, then count them",
-    ])
+        (f"{answer} is {hint}: keep the rows whose category is {category!r} "
+         f"and whose 'released' date is in {year}, then count them", 2),
+    ], exercise="05-monitoring")
+
+
+EXERCISES = [Exercise(
+    name="05-monitoring",
+    task="how many monitoring projects had their latest release in the survey's year",
+    check=monitoring_released_in,
+    hints=[
+        "`df` has one row per project, with its `category` and its `released` date; "
+        "the survey's year is `int(meta[\"taken\"][:4])`.",
+        "Two conditions joined with `&`: `df.category == \"monitoring\"` and "
+        "`df.released.dt.year == year`; `.sum()` counts the rows where both hold.",
+        "`answer = int(((df.category == \"monitoring\") & (df.released.dt.year == year)).sum())`",
+    ],
+    solution="""\
+year = int(meta["taken"][:4])
+answer = int(((df.category == "monitoring") & (df.released.dt.year == year)).sum())
+""",
+    needs_engine=False,
+)]
