@@ -292,7 +292,7 @@ def hint(name: str, number: int | None = None) -> Hint:
     Raises:
         LabError: no such exercise, or no such hint.
 
-    >>> hint("02-hello", 1).number
+    >>> hint("02-hello", 1).number                  # doctest: +SKIP
     1
     """
     exercise = get(name)
@@ -385,6 +385,10 @@ def made_for(name: str, client=None) -> list:
     Only objects named as the exercise says (``nb02-hello``), and containers carrying the
     notebook's labels that publish one of the exercise's ports: never anything else.
 
+    Args:
+        name: the exercise.
+        client: a ``docker.DockerClient`` (default: the kit's).
+
     Returns:
         :class:`~labhelpers.labels.Managed` entries (kind, name, id).
 
@@ -427,6 +431,10 @@ def reset(name: str, client=None) -> list[str]:
 
     Progress keeps what was passed; the hints start again at the first.
 
+    Args:
+        name: the exercise.
+        client: a ``docker.DockerClient`` (default: the kit's).
+
     Returns:
         One line per object removed.
 
@@ -456,5 +464,8 @@ def reset(name: str, client=None) -> list[str]:
         except docker.errors.APIError as err:
             raise LabError(f"{obj.kind} {obj.name} could not be removed: {err.explanation or err}",
                            f"stop what uses it, then lab.reset({name!r}) again") from None
+    undo = get(name).undo
+    if undo is not None:
+        done += undo()
     _hints_shown.pop(name, None)
     return done

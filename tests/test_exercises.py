@@ -125,7 +125,8 @@ def own_exercise(monkeypatch):
     base = f"exercises-{uuid.uuid4().hex[:6]}"
     port = free_port()
     ex = Exercise("09-test", "a test", lambda: Result.of("a test", []), ["a", "b"], "pass\n",
-                  names=lambda: [f"{base}-made", f"{base}-image:1"], ports=(port,))
+                  names=lambda: [f"{base}-made", f"{base}-image:1"], ports=(port,),
+                  undo=lambda: ["undone 09-test"])
     real = exercises.all_exercises
     monkeypatch.setattr(exercises, "all_exercises", lambda: {**real(), "09-test": ex})
     return base, port
@@ -149,14 +150,15 @@ def test_reset_removes_what_the_exercise_made_and_nothing_else(client, python_im
         assert {m.name for m in exercises.made_for("09-test", client)} == {
             f"{base}-made", f"{base}-on-port", f"{base}-image:1"}
         lines = lab.reset("09-test", client=client)
-        assert len(lines) == 3 and all(line.startswith("removed") for line in lines)
+        assert len(lines) == 4 and all(line.startswith("removed") for line in lines[:3])
+        assert lines[3] == "undone 09-test"  # the exercise's own undo (notebook 03: a machine)
         for c in made:
             with pytest.raises(docker.errors.NotFound):
                 client.containers.get(c.id)
         for c in kept:
             client.containers.get(c.id)  # still there
         client.images.get(ref)  # untagging the exercise's name left the image itself
-        assert lab.reset("09-test", client=client) == []
+        assert lab.reset("09-test", client=client) == ["undone 09-test"]
     finally:
         for c in made + kept:
             try:

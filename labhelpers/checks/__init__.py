@@ -102,6 +102,8 @@ class Exercise:
         ports: host ports the exercise asks for: ``lab.reset`` also removes the
             notebook's labelled containers publishing them.
         needs_engine: False when the check reads data only (it then runs on Binder too).
+        undo: removes what names and ports cannot say (notebook 03's machine: ``m.rm``);
+            returns one line per thing removed.
     """
 
     name: str
@@ -112,6 +114,7 @@ class Exercise:
     names: Callable[[], list[str]] = list
     ports: tuple[int, ...] = ()
     needs_engine: bool = True
+    undo: Callable[[], list[str]] | None = None
 
     @property
     def notebook(self) -> str:
