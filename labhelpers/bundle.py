@@ -47,7 +47,7 @@ from .standin import cache_dir
 FORMAT = 1
 MANIFEST = "manifest.json"
 #: The extras whose dependencies go into the wheelhouse.
-EXTRAS = ("builds", "clients", "lab", "hub", "test")
+EXTRAS = ("builds", "clients", "lab", "hub", "machines", "test")
 _CHUNK = 1 << 20
 
 
