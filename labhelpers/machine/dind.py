@@ -208,12 +208,17 @@ class Host:
         return {"running": "Running", "exited": "Stopped", "created": "Stopped",
                 "restarting": "Starting", "paused": "Paused"}.get(status, "Error")
 
-    @property
-    def port(self) -> int | None:
+    def _published(self, port: int) -> int | None:
+        """The loopback port that ``port`` inside the machine is published on, if any."""
         if self.container is None:
             return None
-        bound = (self.container.attrs["NetworkSettings"].get("Ports") or {}).get(f"{PORT}/tcp")
+        bound = (self.container.attrs["NetworkSettings"].get("Ports") or {}).get(f"{port}/tcp")
         return int(bound[0]["HostPort"]) if bound else None
+
+    @property
+    def port(self) -> int | None:
+        """The loopback port of the machine's engine (TLS)."""
+        return self._published(PORT)
 
     @property
     def url(self) -> str:
@@ -222,10 +227,7 @@ class Host:
     @property
     def ssh_port(self) -> int | None:
         """The loopback port of the machine's sshd (None: made without ``ssh=True``)."""
-        if self.container is None:
-            return None
-        bound = (self.container.attrs["NetworkSettings"].get("Ports") or {}).get(f"{ssh.PORT}/tcp")
-        return int(bound[0]["HostPort"]) if bound else None
+        return self._published(ssh.PORT)
 
     @property
     def ip(self) -> str:

@@ -31,6 +31,16 @@ LS_FIELDS = ["Name", "Active", "ActiveHost", "ActiveSwarm", "DriverName", "State
              "Error", "DockerVersion", "ResponseTime"]
 
 
+def _needs(command: str, doc: str):
+    """A method of the interface that a driver without it answers with a MachineError."""
+
+    def method(self, *args, **kwargs):
+        self._unsupported(command)
+
+    method.__doc__ = doc
+    return method
+
+
 class Driver:
     """One way of running docker machines: the calls of python-docker-machine's ``Machine``.
 
@@ -45,14 +55,11 @@ class Driver:
     store: str | None = None
 
     def _unsupported(self, command: str):
+        """Raise: ``docker-machine COMMAND`` has no equivalent with this driver."""
         raise MachineError(f"`docker-machine {command}` has no equivalent with the driver {self.name!r}.",
                            "use Machine(driver='docker-machine') with the real executable")
 
     # -- the calls every driver has (Machine's API) ------------------------------------------
-    def version(self) -> str:
-        """The version of what runs the machines."""
-        self._unsupported("version")
-
     def create(self, name: str, driver: str | None = None, xarg=None, ssh: bool = False) -> None:
         """Create a machine and wait until its engine answers.
 
@@ -64,65 +71,22 @@ class Driver:
         """
         self._unsupported("create")
 
-    def config(self, machine: str) -> dict:
-        """``base_url`` and ``tls`` for ``docker.DockerClient(**config)``."""
-        self._unsupported("config")
-
-    def ls(self) -> list[dict]:
-        """One dict per machine, keyed by docker-machine's ``ls`` fields."""
-        self._unsupported("ls")
-
-    def exists(self, machine: str) -> bool:
-        """True when the machine exists."""
-        self._unsupported("ls")
-
-    def status(self, machine: str) -> bool:
-        """True when the machine is running."""
-        self._unsupported("status")
-
-    def start(self, machine: str) -> None:
-        """Start a stopped machine and wait for its engine."""
-        self._unsupported("start")
-
-    def stop(self, machine: str) -> None:
-        """Stop the machine."""
-        self._unsupported("stop")
-
-    def kill(self, machine: str) -> None:
-        """Stop the machine at once."""
-        self._unsupported("kill")
-
-    def rm(self, machine: str, force: bool = False) -> None:
-        """Remove the machine and everything the driver made for it."""
-        self._unsupported("rm")
-
-    def env(self, machine: str) -> dict[str, str]:
-        """The variables that point the ``docker`` CLI at the machine."""
-        self._unsupported("env")
-
-    def inspect(self, machine: str) -> dict:
-        """docker-machine's ``inspect`` document."""
-        self._unsupported("inspect")
-
-    def ip(self, machine: str) -> str:
-        """The machine's IP address."""
-        self._unsupported("ip")
-
-    def url(self, machine: str) -> str:
-        """The engine's ``tcp://HOST:PORT``."""
-        self._unsupported("url")
-
-    def active(self):
-        """The machine ``DOCKER_HOST`` points at, or None."""
-        self._unsupported("active")
-
-    def ssh(self, machine: str, cmd: str) -> str:
-        """Run a shell command on the machine; its output."""
-        self._unsupported("ssh")
-
-    def ssh_url(self, machine: str) -> str:
-        """The machine's engine as an ``ssh://`` URL for docker-py and the CLI."""
-        self._unsupported("ssh")
+    version = _needs("version", "The version of what runs the machines.")
+    config = _needs("config", "``base_url`` and ``tls`` for ``docker.DockerClient(**config)``.")
+    ls = _needs("ls", "One dict per machine, keyed by :data:`LS_FIELDS`.")
+    exists = _needs("ls", "True when the machine exists.")
+    status = _needs("status", "True when the machine is running.")
+    start = _needs("start", "Start a stopped machine and wait for its engine.")
+    stop = _needs("stop", "Stop the machine.")
+    kill = _needs("kill", "Stop the machine at once.")
+    rm = _needs("rm", "Remove the machine (``force``: no complaint if it is gone) and what was made for it.")
+    env = _needs("env", "The variables that point the ``docker`` CLI at the machine.")
+    inspect = _needs("inspect", "docker-machine's ``inspect`` document.")
+    ip = _needs("ip", "The machine's IP address.")
+    url = _needs("url", "The engine's ``tcp://HOST:PORT``.")
+    active = _needs("active", "The machine ``DOCKER_HOST`` points at, or None.")
+    ssh = _needs("ssh", "Run a shell command on the machine; its output.")
+    ssh_url = _needs("ssh", "The machine's engine as an ``ssh://`` URL for docker-py and the CLI.")
 
     def ssh_client(self, machine: str, use_ssh_client: bool = False, **kwargs):
         """A ``docker.DockerClient`` that reaches the machine's engine over SSH.
@@ -137,18 +101,7 @@ class Driver:
         return docker.DockerClient(base_url=self.ssh_url(machine), use_ssh_client=use_ssh_client, **kwargs)
 
     # -- docker-machine only ------------------------------------------------------------------
-    def scp(self, source: str, destination: str, recursive: bool = False) -> str:
-        """Copy files between machines."""
-        self._unsupported("scp")
-
-    def provision(self, machine: str) -> None:
-        """Re-provision the machine."""
-        self._unsupported("provision")
-
-    def regenerate_certs(self, machine: str) -> None:
-        """New TLS certificates for the machine."""
-        self._unsupported("regenerate-certs")
-
-    def upgrade(self, machine: str) -> None:
-        """Upgrade the machine's engine."""
-        self._unsupported("upgrade")
+    scp = _needs("scp", "Copy files between machines.")
+    provision = _needs("provision", "Re-provision the machine.")
+    regenerate_certs = _needs("regenerate-certs", "New TLS certificates for the machine.")
+    upgrade = _needs("upgrade", "Upgrade the machine's engine.")

@@ -205,7 +205,7 @@ def include(store: str) -> None:
 def exclude(store: str) -> None:
     """Take the store's ``Include`` out of ``~/.ssh/config`` when it has no SSH machine left.
 
-    A file (and folder) that the kit made and that is empty then is removed.
+    A file left empty is removed, and the folder too when the kit made it.
     """
     import glob
 
@@ -223,10 +223,10 @@ def exclude(store: str) -> None:
                 kept.append(line)
         if len(kept) == len(lines):
             return
-        if "".join(kept).strip() or "file" not in made:
+        if "".join(kept).strip():
             _write(config, "".join(kept).encode(), True)
             return
-        os.remove(config)
+        os.remove(config)  # nothing but the kit's lines was in it
         if "folder" in made and not os.listdir(os.path.dirname(config)):
             os.rmdir(os.path.dirname(config))
 
