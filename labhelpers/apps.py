@@ -28,9 +28,12 @@ from datetime import datetime, timezone
 import docker.errors
 import requests
 
-from .errors import LabError
+from .errors import LabError, WaitTimeout
 from .imagestore import unpacked_bytes
 from .labels import labels_for, name as lab_name
+from .ports import free_port, host_port  # noqa: F401 (lab.apps.free_port in notebook 01)
+from . import ports
+from .waiting import wait_until
 
 #: Where the sample apps live, next to the notebooks.
 APPS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks", "apps")
@@ -220,42 +223,6 @@ def run(image: str, notebook: str, base: str, port: int | None = None, client=No
     return container
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 now (for a compose file's ``${WEB_PORT}``).
-
-    Returns:
-        The port number.
-
-    >>> 1024 < free_port() < 65536
-    True
-    """
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def host_port(container, container_port: str = "5000/tcp") -> int | None:
-    """The host port a container publishes ``container_port`` on, or None.
-
-    Args:
-        container: a reloaded ``Container``.
-        container_port: the container's port, ``"5000/tcp"``.
-
-    Returns:
-        The host port, or None when it is not published.
-
-    >>> host_port(web)                               # doctest: +SKIP
-    33141
-    """
-    bindings = ((container.attrs.get("NetworkSettings") or {}).get("Ports") or {}).get(container_port)
-    for binding in bindings or []:
-        if binding.get("HostPort"):
-            return int(binding["HostPort"])
-    return None
-
-
 def url(container, path: str = "/", port: str = "5000/tcp") -> str:
     """``http://127.0.0.1:PORT/path`` for a container publishing ``port`` (the app's).
 
@@ -273,10 +240,10 @@ def url(container, path: str = "/", port: str = "5000/tcp") -> str:
     >>> url(web, "/health")                          # doctest: +SKIP
     'http://127.0.0.1:33141/health'
     """
-    port = host_port(container, port)
-    if port is None:
-        raise AppError(f"{container.name} publishes no port.", "start it with ports={...}")
-    return f"http://127.0.0.1:{port}{path}"
+    found = ports.url(container, path, port)
+    if found is None:
+        raise AppError(f"{container.name} publishes no port {port}.", "start it with ports={...}")
+    return found
 
 
 def wait_http(container, path: str = "/health", timeout: float = 30,
@@ -294,21 +261,24 @@ def wait_http(container, path: str = "/health", timeout: float = 30,
 
     >>> wait_http(web)                               # doctest: +SKIP
     """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url(container, path, port), timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
+    def answers() -> bool:
         container.reload()
         if container.status == "exited":
-            break
-        time.sleep(0.2)
+            raise _no_answer(container, path, port)
+        return requests.get(url(container, path, port), timeout=2).ok
+
+    try:
+        wait_until(answers, timeout, what=f"{container.name} to answer", error=WaitTimeout,
+                   ignore=(requests.RequestException,))
+    except WaitTimeout:
+        raise _no_answer(container, path, port) from None
+
+
+def _no_answer(container, path: str, port: str) -> AppError:
     logs = container.logs(tail=10).decode(errors="replace")
-    raise AppError(f"{container.name} does not answer on {url(container, path, port)}. "
-                   f"Its last lines:\n{logs}",
-                   "read its logs above; fix the app or the command, and start it again")
+    return AppError(f"{container.name} does not answer on {url(container, path, port)}. "
+                    f"Its last lines:\n{logs}",
+                    "read its logs above; fix the app or the command, and start it again")
 
 
 def wait_healthy(container, timeout: float = 60) -> str:
@@ -327,20 +297,20 @@ def wait_healthy(container, timeout: float = 60) -> str:
     """
     from .podman import run_healthcheck
 
-    deadline = time.monotonic() + timeout
-    asked = 0.0
-    while True:
+    asked = [0.0]
+
+    def settled():
         container.reload()
         status = (container.attrs["State"].get("Health") or {}).get("Status", "none")
         check = container.attrs["Config"].get("Healthcheck") or {}
         interval = (check.get("Interval") or 30e9) / 1e9
-        if status == "starting" and time.monotonic() - asked >= interval:
-            asked = time.monotonic()  # Podman without systemd runs healthchecks only when asked
+        if status == "starting" and time.monotonic() - asked[0] >= interval:
+            asked[0] = time.monotonic()  # Podman without systemd runs healthchecks only when asked
             if run_healthcheck(container) is not None:
-                continue  # read the state it left
-        if status != "starting" or time.monotonic() > deadline:
-            return status
-        time.sleep(0.5)
+                return settled()  # read the state it left
+        return status if status != "starting" else None
+
+    return wait_until(settled, timeout, interval=0.5, error=None) or "starting"
 
 
 def get(container, path: str = "/", port: str = "5000/tcp") -> dict:
@@ -355,12 +325,25 @@ def get(container, path: str = "/", port: str = "5000/tcp") -> dict:
         The decoded JSON.
 
     Raises:
-        AppError: the container publishes no such port.
+        AppError: the container publishes no such port, does not answer, or answers
+            something that is not JSON (an error page).
 
     >>> get(web, "/")["message"]                     # doctest: +SKIP
     'Hello from hello-flask'
     """
-    return requests.get(url(container, path, port), timeout=5).json()
+    where = url(container, path, port)
+    try:
+        answer = requests.get(where, timeout=5)
+    except requests.RequestException as err:
+        raise AppError(f"{container.name} does not answer on {where} ({type(err).__name__}).",
+                       "check that it runs (`lab.apps.table([...])`) and read its logs "
+                       "(`container.logs()`)") from None
+    try:
+        return answer.json()
+    except ValueError:
+        raise AppError(f"{container.name} answered {where} with HTTP {answer.status_code} and no JSON: "
+                       f"{answer.text[:200]!r}",
+                       "read its logs (`container.logs()`): the app probably failed on this request") from None
 
 
 def uptime(container) -> str:

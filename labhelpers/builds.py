@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from string import Template
 
 from .errors import LabError
 from .labels import labels_for, name as lab_name
+from .ports import free_port  # noqa: F401 (lab.builds.free_port in notebook 06)
 
 #: The template project, shipped in the package.
 TEMPLATE = "container-project"
@@ -195,17 +195,6 @@ def wheelhouse(project, client=None, log=print) -> list[str]:
     if log:
         log(f"wheelhouse: {len(found)} wheels ({', '.join(w.split('-')[0] for w in found)})")
     return found
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now.
-
-    >>> 1024 < free_port() < 65536
-    True
-    """
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ---------------------------------------------------------------- playbooks

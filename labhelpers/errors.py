@@ -112,3 +112,14 @@ class RoomError(LabError):
 
 class StatsUnavailable(LabError):
     """The engine sends no resource counters for a container (no cgroups it can read)."""
+
+
+# helpers
+
+
+class WaitTimeout(LabError):
+    """Something the kit waited for (a server answering, a container starting) did not happen in time."""
+
+
+class StreamError(LabError):
+    """An engine's build, pull, push, log or event stream failed or could not be read."""

@@ -233,13 +233,11 @@ def start(log=print) -> str:
         )
     with open(os.path.join(RUN_DIR, "service.pid"), "w") as f:
         f.write(str(proc.pid))
-    deadline = time.monotonic() + BOOT_TIMEOUT
-    while time.monotonic() < deadline:
-        if _answers(ROOTFUL_SOCKET) is not None:
-            return status()
-        if proc.poll() is not None:
-            break
-        time.sleep(0.3)
+    from .waiting import wait_until
+
+    if isinstance(wait_until(lambda: _answers(ROOTFUL_SOCKET) or proc.poll() is not None,
+                             BOOT_TIMEOUT, interval=0.3, error=None), dict):
+        return status()
     tail = open(logfile).read()[-600:]
     raise EngineSetupError(
         f"`podman system service` did not answer on {ROOTFUL_SOCKET} within {BOOT_TIMEOUT} s. "

@@ -23,11 +23,13 @@ Introduced in ``01-python-apps-in-docker``.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
 import docker.errors
 import requests
+
+from .ports import host_port
+from .waiting import wait_until
 
 from .errors import LabError
 from .labels import STANDIN, labels_for, name as lab_name
@@ -113,33 +115,26 @@ class Registry:
 
 
 def _host_port(container, port: str = "5000/tcp") -> int:
-    bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(port) or []
-    for binding in bindings:
-        if binding.get("HostPort"):
-            return int(binding["HostPort"])
-    raise RegistryError(
-        f"The registry container {container.name} publishes no host port for {port}.",
-        "remove it (`python -m labhelpers clean --notebook NN`) and start it again",
-    )
+    found = host_port(container, port)
+    if found is None:
+        raise RegistryError(
+            f"The registry container {container.name} publishes no host port for {port}.",
+            "remove it (`python -m labhelpers clean --notebook NN`) and start it again",
+        )
+    return found
 
 
 def wait_ready(url: str, timeout: float = 30) -> None:
     """Wait until ``url/v2/`` answers 200, or raise :class:`RegistryError`."""
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        try:
-            answer = requests.get(f"{url}/v2/", timeout=2)
-            if answer.status_code == 200:
-                return
-            last = f"HTTP {answer.status_code}"
-        except requests.RequestException as err:
-            last = type(err).__name__
-        time.sleep(0.2)
-    raise RegistryError(
-        f"The registry at {url} did not answer within {timeout:.0f} s ({last}).",
-        "look at its logs (`docker logs` of the registry container) and start it again",
-    )
+    def answers() -> bool:
+        answer = requests.get(f"{url}/v2/", timeout=2)
+        if answer.status_code != 200:
+            raise requests.HTTPError(f"HTTP {answer.status_code}")
+        return True
+
+    wait_until(answers, timeout, what=f"the registry at {url} to answer", error=RegistryError,
+               todo="look at its logs (`docker logs` of the registry container) and start it again",
+               ignore=(requests.RequestException,))
 
 
 def start(notebook: str, base: str = "registry", client=None, name: str | None = None,

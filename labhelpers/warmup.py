@@ -219,15 +219,17 @@ def wait_for(notebook: str, client=None, log=print, timeout: float = 1800) -> bo
     if not todo:
         return False
     if running():
-        deadline = time.monotonic() + timeout
+        from .waiting import wait_until
+
         with tqdm(total=len(todo), desc=f"images for notebook {notebook}", unit="image") as bar:
-            while running() and time.monotonic() < deadline:
+            def done_or_stopped():
                 left = missing()
                 bar.n = len(todo) - len(left)
                 bar.set_postfix_str(f"about {seconds_left(_read(status_path())):.0f} s left")
-                if not left:
-                    return True
-                time.sleep(POLL)
+                return "done" if not left else (not running() and "stopped")
+
+            if wait_until(done_or_stopped, timeout, interval=POLL, error=None) == "done":
+                return True
     if missing():
         images.prepare(client, log, notebook=notebook)
     return True
