@@ -183,7 +183,7 @@ def wheelhouse(project, client=None, log=print) -> list[str]:
     tag = spec("python").ref.partition(":")[2]  # "3.13-slim-trixie": the images' Python
     python = ".".join(tag.split("-")[0].split(".")[:2]) or wh.PYTHON_VERSION
     try:
-        house = wh.build(str(app / "requirements.txt"), arch=client.version().get("Arch", "x86_64"),
+        house = wh.build(str(app / "requirements.txt"), arch=wh.engine_arch(client),
                          python=python, log=lambda line: None)
     except wh.WheelhouseError as err:
         raise BuildError(err.what, err.todo) from None
