@@ -41,7 +41,7 @@ from pathlib import Path
 
 from . import images
 from .errors import LabError
-from .standin import cache_dir
+from .settings import cache_dir, wheelhouse_dir
 
 #: Version of the bundle layout; import refuses other versions.
 FORMAT = 1
@@ -91,15 +91,6 @@ class Manifest:
         size = sum(f["bytes"] for f in self.files()) / 1e6
         refs = ", ".join(i["ref"] for i in self.images)
         return f"{len(self.images)} images ({refs}), {len(self.wheels)} wheels, {size:.0f} MB unpacked"
-
-
-def wheelhouse_dir() -> str:
-    """Where imported wheels are kept: ``pip install --no-index --find-links`` it.
-
-    >>> wheelhouse_dir().endswith(os.path.join("labhelpers", "wheelhouse"))
-    True
-    """
-    return os.path.join(cache_dir(), "wheelhouse")
 
 
 def source_root() -> Path | None:

@@ -21,11 +21,11 @@ import subprocess
 import sys
 import time
 
-from . import engine
+from . import engine, settings
 from .errors import EngineError, EngineSetupError
 
 #: Where a daemon started by the kit writes its log.
-LOG_FILE = "/var/log/labhelpers-dockerd.log"
+LOG_FILE = settings.DAEMON_LOG
 
 
 def _is_debian() -> bool:

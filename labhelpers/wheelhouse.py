@@ -31,7 +31,7 @@ import tempfile
 from dataclasses import dataclass
 
 from .errors import LabError
-from .standin import cache_dir
+from .settings import wheelhouse_dir
 
 #: The Python the lab's images run (``python:3.13-slim-trixie``).
 PYTHON_VERSION = "3.13"
@@ -177,7 +177,7 @@ def build(requirements: str, arch: str | None = None, python: str = PYTHON_VERSI
         content = f.read()
     platforms = platform_tags(arch or engine_arch(client))
     platform = platforms[-1]
-    dest = os.path.join(cache_dir(), "wheelhouse", _key(content, " ".join(platforms), python))
+    dest = os.path.join(wheelhouse_dir(), _key(content, " ".join(platforms), python))
     stamp = os.path.join(dest, ".complete")
     if os.path.exists(stamp):
         wheels = tuple(sorted(w for w in os.listdir(dest) if w.endswith(".whl")))
