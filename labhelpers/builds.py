@@ -87,9 +87,9 @@ def project_dir(notebook: str = "06") -> Path:
     >>> project_dir().name
     'nb06-project'
     """
-    from .standin import cache_dir
+    from .settings import projects_dir
 
-    return Path(cache_dir()) / "projects" / lab_name(notebook, "project")
+    return Path(projects_dir()) / lab_name(notebook, "project")
 
 
 def scaffold(path=None, notebook: str = "06", base: str | None = None, force: bool = False,

@@ -40,8 +40,7 @@ from pathlib import Path
 
 from . import images, wheelhouse
 from .errors import LabError
-from .standin import cache_dir
-from .wheelhouse import wheelhouse_dir  # the one answer to where wheels live
+from .settings import cache_dir, wheelhouse_dir  # the one answer to where wheels live
 
 #: Version of the bundle layout; import refuses other versions.
 FORMAT = 1

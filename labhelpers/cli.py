@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+from . import settings
 from .errors import LabError
 
 
@@ -137,7 +138,6 @@ def _tap(args) -> int:
 
 def _room(args: argparse.Namespace) -> int:
     """The instructor's room: `room hub`, `room accounts N`, `room status` (labhelpers.room)."""
-    import os
     from pathlib import Path
 
     from . import room
@@ -145,7 +145,7 @@ def _room(args: argparse.Namespace) -> int:
     state = Path(args.state) if args.state else room.DEFAULT_STATE
     if args.action == "hub":
         hub = room.Hub.start(state, port=args.port)
-        print(f"hub on {hub.url} (log: {hub.log}); isolation: {os.environ.get('LAB_ISOLATION', 'rootless')}")
+        print(f"hub on {hub.url} (log: {hub.log}); isolation: {settings.hub_isolation()}")
         print("next: python -m labhelpers room accounts N; Ctrl-C stops the hub and every server")
         try:
             hub.process.wait()

@@ -38,13 +38,14 @@ import tempfile
 
 import docker.errors
 
+from . import settings
 from .errors import EngineSetupError
 from .waiting import wait_until
 
 #: The engine container's name on the machine's engine.
 NAME = "labhelpers-current"
 #: Host folder shared with the engine container: its socket and configuration.
-RUN_DIR = "/run/labhelpers-current"
+RUN_DIR = settings.CURRENT_RUN_DIR
 #: The current engine's socket, on the host.
 SOCKET = f"{RUN_DIR}/docker.sock"
 #: The volume that keeps the current engine's images and containers between starts.

@@ -20,12 +20,12 @@ import shutil
 import subprocess
 import sys
 
-from . import engine
+from . import engine, settings
 from .errors import EngineError, EngineSetupError
 from .waiting import wait_until
 
 #: Where a daemon started by the kit writes its log.
-LOG_FILE = "/var/log/labhelpers-dockerd.log"
+LOG_FILE = settings.DAEMON_LOG
 
 
 def _is_debian() -> bool:

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 
 import docker.errors
 
+from . import settings
 from .errors import ImageError
 from .labels import STANDIN
-from .standin import Recipe, cache_dir
+from .standin import Recipe
 
 #: Seconds a pull may take to start before the kit counts the registry unreachable.
 PULL_TIMEOUT = 30
@@ -217,12 +218,12 @@ def bundle_path(ref: str) -> str:
     >>> bundle_path("python:3.13-slim-trixie").endswith("python_3.13-slim-trixie.tar")
     True
     """
-    return os.path.join(cache_dir(), "images", ref.replace("/", "_").replace(":", "_") + ".tar")
+    return os.path.join(settings.bundles_dir(), ref.replace("/", "_").replace(":", "_") + ".tar")
 
 
 def offline() -> bool:
     """True when ``LABHELPERS_OFFLINE`` asks the kit not to try registries."""
-    return os.environ.get("LABHELPERS_OFFLINE", "").lower() in ("1", "true", "yes")
+    return settings.offline()
 
 
 def present(client, ref: str):

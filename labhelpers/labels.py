@@ -18,12 +18,12 @@ Introduced in ``00-start-here``; ``python -m labhelpers clean`` runs it.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
 import docker.errors
 
+from . import settings
 from .errors import LabError
 
 PREFIX = "org.labhelpers."
@@ -70,7 +70,7 @@ def name(notebook: str, base: str) -> str:
     >>> name("02", "hello")
     'nb02-hello'
     """
-    return f"{os.environ.get('LABHELPERS_PREFIX', '')}nb{_check_notebook(notebook)}-{base}"
+    return f"{settings.prefix()}nb{_check_notebook(notebook)}-{base}"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ README's "Delivering a workshop".
 from __future__ import annotations
 
 import json
-import os
 import socket
 from urllib.parse import urlparse
 
@@ -41,6 +40,7 @@ import docker.auth
 import docker.errors
 import requests
 
+from . import settings
 from .errors import MirrorError
 
 #: The mirror container's name, its storage volume, and the label marking both.
@@ -297,4 +297,4 @@ def address_for_pull() -> str | None:
     >>> address_for_pull()                           # doctest: +SKIP
     '192.0.2.10:5000'
     """
-    return os.environ.get("LABHELPERS_MIRROR") or None
+    return settings.mirror()

@@ -36,12 +36,13 @@ import signal
 import subprocess
 import time
 
+from .settings import PODMAN_RUN_DIR
 from .errors import EngineSetupError, PodmanStartError
 
 #: The rootful service's socket (Debian's ``podman.socket`` unit uses it too).
 ROOTFUL_SOCKET = "/run/podman/podman.sock"
 #: Where the kit keeps its service's ``containers.conf``, pid and log.
-RUN_DIR = "/run/labhelpers-podman"
+RUN_DIR = PODMAN_RUN_DIR
 #: Seconds to wait for the service to answer after it starts.
 BOOT_TIMEOUT = 30
 #: The rlimits the kit asks for (Docker Engine's usual ones), lowered to the host's hard limits.

@@ -34,6 +34,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import settings
 from .errors import RoomError
 from .waiting import wait_until
 
@@ -210,7 +211,7 @@ def isolation_in_force() -> str | None:
     >>> isolation_in_force() is None or ":" in isolation_in_force()
     True
     """
-    level = os.environ.get("LABHELPERS_ISOLATION")
+    level = settings.room_isolation()
     if not level:
         return None
     return f"{level}: {ISOLATION.get(level, 'unknown level')}"
@@ -247,7 +248,7 @@ def host_config(isolation: str) -> dict:
     >>> host_config("rootless")["cap_add"]
     []
     """
-    pids = int(os.environ.get("LAB_PIDS_LIMIT", "1024"))
+    pids = settings.pids_limit()
     if isolation == "dind":
         return {"cap_add": ["ALL"], "cap_drop": ["SYS_RESOURCE"], "pids_limit": pids,
                 "security_opt": ["seccomp=unconfined", "apparmor=unconfined"]}
@@ -458,7 +459,7 @@ def record_check(task: str, passed: bool) -> None:
 
     >>> record_check("a web app on port 8081", True)
     """
-    path = os.environ.get("LAB_PROGRESS_FILE")
+    path = settings.progress_file()
     if not path:
         return
     try:
@@ -850,7 +851,7 @@ class Hub:
         exe = Path(sys.executable).with_name("jupyterhub")
         # LAB_HUB_URL (an https:// address with LAB_HUB_SSL_CERT/KEY) serves the room beyond
         # this machine; by default the hub listens on loopback only.
-        public = os.environ.get("LAB_HUB_URL", f"http://127.0.0.1:{port}")
+        public = settings.hub_url(port)
         env = {**os.environ, "LAB_HUB_STATE": str(state), "LAB_HUB_URL": public, **(env or {})}
         ensure_network(env.get("LAB_HUB_NETWORK", "lab-hub"), env.get("LAB_HUB_SUBNET", DEFAULT_SUBNET))
         log = state.parent / f"hub-{port}.log"

@@ -25,6 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from . import settings
 from .errors import ImageError
 from .labels import STANDIN
 
@@ -84,7 +85,7 @@ def debian_mirror(apt_dir: str = "/etc/apt") -> str:
     >>> debian_mirror()                               # doctest: +SKIP
     'http://.../debian'
     """
-    override = os.environ.get("LABHELPERS_DEBIAN_MIRROR")
+    override = settings.debian_mirror()
     if override:
         return override
     for path in sorted(glob.glob(os.path.join(apt_dir, "sources.list.d", "*.sources"))):
@@ -136,12 +137,6 @@ def _require_tools() -> str:
     return tool
 
 
-def cache_dir() -> str:
-    """The kit's cache folder (``$XDG_CACHE_HOME/labhelpers``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "labhelpers")
-
-
 def _run(cmd: list[str], what: str) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if done.returncode:
@@ -165,7 +160,7 @@ def rootfs_path(spec) -> str:
     True
     """
     name = spec.ref.replace("/", "_").replace(":", "_")
-    return os.path.join(cache_dir(), "rootfs", f"{name}-{spec.standin.digest()}.tar")
+    return os.path.join(settings.rootfs_dir(), f"{name}-{spec.standin.digest()}.tar")
 
 
 def download(specs, log=print) -> None:
@@ -193,7 +188,7 @@ def download(specs, log=print) -> None:
     tool = _require_tools()
     mirror = debian_mirror()
     for suite, packages in sorted(wanted.items()):
-        debs = os.path.join(cache_dir(), "debootstrap", suite)
+        debs = settings.debootstrap_dir(suite)
         os.makedirs(debs, exist_ok=True)
         t0 = time.monotonic()
         log(f"debootstrap {suite}: fetching {len(packages)} packages and what they need ...")
@@ -207,7 +202,7 @@ def download(specs, log=print) -> None:
 def _make_rootfs(recipe: Recipe, tar: str, log) -> None:
     tool = _require_tools()
     mirror = debian_mirror()
-    debs = os.path.join(cache_dir(), "debootstrap", recipe.suite)
+    debs = settings.debootstrap_dir(recipe.suite)
     os.makedirs(debs, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="labhelpers-rootfs-") as tmp:
         root = os.path.join(tmp, "rootfs")

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import LabError
-from .standin import cache_dir
+from .settings import live_survey, survey_dir
 
 #: The PEP 691 content type of the JSON simple API.
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -254,7 +254,7 @@ class Cache:
     """
 
     def __init__(self, folder: str | None = None, max_age: float = 24 * 3600):
-        self.folder = folder or os.path.join(cache_dir(), "survey")
+        self.folder = folder or survey_dir()
         self.max_age = max_age
         self.hits = 0
         self.misses = 0
@@ -542,7 +542,7 @@ def load(term: str = "docker", live: bool | None = None, log=print, **kwargs) ->
     Using the snapshot taken on 2026-11-25 ...
     """
     if live is None:
-        live = os.environ.get(LIVE_ENV) == "1"
+        live = live_survey()
     if live:
         try:
             records, meta = survey(term, **kwargs)

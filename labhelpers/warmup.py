@@ -26,7 +26,7 @@ import threading
 import time
 
 from . import images
-from .standin import cache_dir
+from .settings import prepare_state_dir
 
 #: Seconds an image is expected to take when no earlier run measured it: a stand-in
 #: built from Debian packages on a 2-core machine (imported from the cache: seconds).
@@ -37,16 +37,16 @@ POLL = 1.0
 
 def status_path() -> str:
     """The background prepare's progress file."""
-    return os.path.join(cache_dir(), "prepare-status.json")
+    return os.path.join(prepare_state_dir(), "prepare-status.json")
 
 
 def log_path() -> str:
     """The background prepare's log."""
-    return os.path.join(cache_dir(), "prepare.log")
+    return os.path.join(prepare_state_dir(), "prepare.log")
 
 
 def _times_path() -> str:
-    return os.path.join(cache_dir(), "prepare-times.json")
+    return os.path.join(prepare_state_dir(), "prepare-times.json")
 
 
 def _read(path: str) -> dict:
@@ -164,7 +164,7 @@ def start() -> str:
     """
     if running():
         return f"the lab's images are already being prepared (log: {log_path()})"
-    os.makedirs(cache_dir(), exist_ok=True)
+    os.makedirs(prepare_state_dir(), exist_ok=True)
     with open(log_path(), "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "labhelpers", "prepare", "--record"],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,

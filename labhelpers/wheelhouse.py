@@ -31,7 +31,7 @@ import tempfile
 from dataclasses import dataclass
 
 from .errors import LabError
-from .standin import cache_dir
+from .settings import wheelhouse_dir
 
 #: The Python the lab's images run (``python:3.13-slim-trixie``).
 PYTHON_VERSION = "3.13"
@@ -146,23 +146,6 @@ def platform_tags(arch: str, glibc: tuple[int, int] = GLIBC) -> list[str]:
             for minor in range(glibc[1], 16, -1)] + [legacy]
 
 
-def wheelhouse_dir() -> str:
-    """Where the kit keeps wheels: the one answer.
-
-    The top folder holds the kit's own wheels (from ``bundle import``; ``make venv
-    WHEELHOUSE=<this folder>`` installs from it); one sub-folder per requirements file,
-    platform and Python holds an image's wheels (:func:`build`). ``pip install
-    --find-links`` does not look into sub-folders, so the two never mix.
-
-    Returns:
-        ``~/.cache/labhelpers/wheelhouse`` (or under ``$XDG_CACHE_HOME``).
-
-    >>> wheelhouse_dir().endswith(os.path.join("labhelpers", "wheelhouse"))
-    True
-    """
-    return os.path.join(cache_dir(), "wheelhouse")
-
-
 def pip(args: list[str], what: str, error: type[LabError] = WheelhouseError,
         todo: str = "check that this machine reaches the package index (`pip download flask`), "
         "or copy a wheelhouse made elsewhere into ~/.cache/labhelpers/wheelhouse") -> str:
@@ -255,7 +238,9 @@ def build(requirements: str, arch: str | None = None, python: str = PYTHON_VERSI
         client: the ``docker.DockerClient`` asked for ``arch`` (default: the kit's).
 
     Returns:
-        The :class:`Wheelhouse`, in a sub-folder of :func:`wheelhouse_dir`.
+        The :class:`Wheelhouse`, in a sub-folder of :func:`labhelpers.settings.wheelhouse_dir`
+        (the kit's own wheels, from a bundle, lie at its top; ``--find-links`` does not
+        look into sub-folders, so the two never mix).
 
     Raises:
         WheelhouseError: pip could not download a wheel (no network, no wheel for the

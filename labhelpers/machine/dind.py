@@ -79,10 +79,9 @@ def default_store() -> str:
     '/tmp/m'
     >>> del os.environ["LABHELPERS_MACHINE_STORAGE"]
     """
-    if os.environ.get("LABHELPERS_MACHINE_STORAGE"):
-        return os.environ["LABHELPERS_MACHINE_STORAGE"]
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return os.path.join(base, "labhelpers", "machines")
+    from ..settings import machine_store
+
+    return machine_store()
 
 
 def fallback_options(missing: list[str]) -> dict:
