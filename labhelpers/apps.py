@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import html
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -33,13 +32,13 @@ from .imagestore import unpacked_bytes
 from .labels import labels_for, name as lab_name
 from .ports import free_port, host_port  # noqa: F401 (lab.apps.free_port in notebook 01)
 from . import ports
+from . import streams
+from .streams import build_events
 from .waiting import wait_until
 
 #: Where the sample apps live, next to the notebooks.
 APPS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks", "apps")
 
-# Docker's legacy builder says `Step 3/7 : RUN ...`, Podman's (buildah) `STEP 3/7: RUN ...`.
-_STEP = re.compile(r"^(?:Step|STEP) (\d+)/(\d+) ?: (.*)")
 
 
 class AppError(LabError):
@@ -138,8 +137,6 @@ def build(app: str, tag: str, notebook: str, client=None, wheelhouse=None,
     >>> build("hello-flask", "nb01-hello-flask:latest", "01")   # doctest: +SKIP
     built nb01-hello-flask:latest: 13 steps in 4.5 s, 128 MB unpacked
     """
-    from tqdm.auto import tqdm
-
     from . import wheelhouse as wh
     from .engine import client as get_client
 
@@ -151,29 +148,25 @@ def build(app: str, tag: str, notebook: str, client=None, wheelhouse=None,
     ctx = _context(app, wheelhouse)
     report = BuildReport(tag, None, 0.0)
     start = time.monotonic()
-    bar = tqdm(total=None, desc=f"build {tag}", unit=" step", leave=False, disable=not progress)
+    bar = streams.progress(total=None, desc=f"build {tag}", unit=" step", leave=False, disable=not progress)
     try:
         stream = client.api.build(path=ctx, tag=tag, rm=True, forcerm=True, decode=True,
                                   nocache=nocache,
                                   labels=labels if labels is not None else labels_for(notebook))
-        for event in stream:
-            if "error" in event:
-                tail = "\n".join(report.log[-8:] + [event["error"].strip()])
+        for event in build_events(stream):
+            if event.kind == "error":
+                tail = "\n".join(report.log[-8:] + [event.text])
                 raise AppError(f"The build of {tag} failed:\n{tail}",
                                "fix the Dockerfile step above (the full log is in the "
                                "message) and build again")
-            for line in (event.get("stream") or "").splitlines():
-                line = line.rstrip()
-                if not line:
-                    continue
-                report.log.append(line)
-                step = _STEP.match(line)
-                if step:
-                    bar.total = int(step.group(2))
-                    report.steps.append(step.group(3))
-                    bar.update(1)
-                elif "Using cache" in line:
-                    report.cached += 1
+            if event.text:
+                report.log.append(event.text)
+            if event.kind == "step":
+                bar.total = event.total
+                report.steps.append(event.instruction)
+                bar.update(1)
+            elif event.kind == "cached":
+                report.cached += 1
     except docker.errors.APIError as err:
         raise AppError(f"The engine refused the build of {tag}: {err.explanation or err}",
                        "check the app folder and its Dockerfile") from None

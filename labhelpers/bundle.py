@@ -14,7 +14,7 @@ A bundle is a gzipped tar archive::
 corrupt or truncated archive is refused with one :class:`~labhelpers.errors.LabError`,
 and nothing of it is loaded. The verified image tarballs are kept where
 :func:`labhelpers.images.ensure` looks for them (:func:`labhelpers.images.bundle_path`),
-the wheels in :func:`labhelpers.wheelhouse.wheelhouse_dir`.
+the wheels in :func:`labhelpers.settings.wheelhouse_dir`.
 
 >>> from labhelpers import bundle
 >>> bundle.export_bundle("lab-bundle.tar.gz")          # doctest: +SKIP

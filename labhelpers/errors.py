@@ -123,3 +123,7 @@ class WaitTimeout(LabError):
 
 class StreamError(LabError):
     """An engine's build, pull, push, log or event stream failed or could not be read."""
+
+
+class AlternativeError(LabError):
+    """One of notebook 05's alternative clients could not run its container (image, engine, socket)."""

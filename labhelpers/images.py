@@ -28,9 +28,10 @@ from dataclasses import dataclass
 import docker.errors
 
 from . import settings
-from .errors import ImageError
+from .errors import ImageError, StreamError
 from .labels import STANDIN
 from .standin import Recipe
+from .streams import Layers, error_text, progress
 
 #: Seconds a pull may take to start before the kit counts the registry unreachable.
 PULL_TIMEOUT = 30
@@ -275,29 +276,24 @@ def _pull(client, ref: str) -> None:
 
 def _pull_stream(client, ref: str) -> None:
     """Pull ``ref``: one byte progress bar per layer downloading, and the total."""
-    from tqdm.auto import tqdm
-
     repo, _, tag = ref.rpartition(":")
-    layers: dict[str, tuple[int, int]] = {}
+    reader = Layers("pull", ref)
+    layers = reader.progress
     bars: dict[str, object] = {}
     total = None  # made at the first layer: a pull that fails at once draws no bar
     try:
         for event in client.api.pull(repo, tag=tag, stream=True, decode=True):
-            if "error" in event:
-                raise docker.errors.APIError(event["error"])
-            layer, state = event.get("id"), event.get("status", "")
-            detail = event.get("progressDetail") or {}
-            if layer and state == "Downloading" and detail.get("total"):
-                if total is None:
-                    total = tqdm(total=0, unit="B", unit_scale=True, desc=f"pull {ref}", leave=False)
-                if layer not in bars:
-                    bars[layer] = tqdm(total=detail["total"], unit="B", unit_scale=True,
-                                       desc=f"  layer {layer[:12]}", leave=False)
-                layers[layer] = (detail.get("current", 0), detail["total"])
-            elif layer in layers and state in ("Download complete", "Verifying Checksum", "Pull complete"):
-                layers[layer] = (layers[layer][1], layers[layer][1])
-            else:
+            try:
+                layer = reader.feed(event)
+            except StreamError:  # ensure() reads the engine's own words (no registry reachable...)
+                raise docker.errors.APIError(error_text(event)) from None
+            if layer is None:
                 continue
+            if total is None:
+                total = progress(total=0, unit="B", unit_scale=True, desc=f"pull {ref}", leave=False)
+            if layer not in bars:
+                bars[layer] = progress(total=layers[layer][1], unit="B", unit_scale=True,
+                                       desc=f"  layer {layer[:12]}", leave=False)
             bars[layer].update(layers[layer][0] - bars[layer].n)  # update(): true rates
             total.total = sum(t for _, t in layers.values())
             total.set_description(f"pull {ref} ({len(layers)} layer{'s' * (len(layers) != 1)})", refresh=False)

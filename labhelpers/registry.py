@@ -29,6 +29,7 @@ import docker.errors
 import requests
 
 from .ports import host_port
+from .streams import Layers, progress
 from .waiting import wait_until
 
 from .errors import LabError
@@ -183,24 +184,13 @@ def start(notebook: str, base: str = "registry", client=None, name: str | None =
 
 def _stream(events, what: str, ref: str) -> dict:
     """Follow a push/pull stream with a progress bar; return the layer count and digest."""
-    from tqdm.auto import tqdm
-
-    layers, digest = set(), None
-    with tqdm(desc=f"{what} {ref}", unit=" layer", leave=False) as bar:
+    reader = Layers(what, ref, RegistryError, "check that the registry is running (`reg.catalog()`) "
+                    "and the name starts with its address")
+    with progress(desc=f"{what} {ref}", unit=" layer", leave=False) as bar:
         for event in events:
-            if "error" in event:
-                raise RegistryError(
-                    f"{what} of {ref} failed: {event['error']}",
-                    "check that the registry is running (`reg.catalog()`) and the name "
-                    "starts with its address",
-                )
-            if event.get("id") and event.get("status") in (
-                    "Pushed", "Layer already exists", "Pull complete", "Already exists"):
-                layers.add(event["id"])
-                bar.update(1)
-            status = event.get("status") or ""
-            if "digest: sha256:" in status or status.startswith("Digest: "):
-                digest = "sha256:" + status.split("sha256:")[1].split()[0]
+            reader.feed(event)
+            bar.update(len(reader.done) - bar.n)
+    layers, digest = reader.done, reader.digest
     if not layers or not digest:  # Podman's streams name no layers (nor, pulling, the digest)
         count, found = _manifest(ref)
         return {"ref": ref, "layers": len(layers) or count, "digest": digest or found}

@@ -25,13 +25,18 @@ from __future__ import annotations
 import struct
 from typing import Iterable, Iterator, NamedTuple
 
+from ..errors import LabError
+
 STDIN, STDOUT, STDERR = 0, 1, 2
 NAMES = {STDIN: "stdin", STDOUT: "stdout", STDERR: "stderr"}
 HEADER = struct.Struct(">BxxxL")
 
 
-class FramingError(ValueError):
+class FramingError(LabError, ValueError):
     """The bytes are not a multiplexed stream (a TTY stream, or a truncated one)."""
+
+
+_TTY = "the container has a TTY (`Tty: true`): its stream has no frames, read it with tty=True"
 
 
 class Frame(NamedTuple):
@@ -53,12 +58,21 @@ class Frame(NamedTuple):
 def parse_header(header: bytes) -> tuple[int, int]:
     """Split an 8-byte frame header into (stream, size).
 
+    Args:
+        header: the 8 bytes.
+
+    Returns:
+        ``(stream, size)``: 0, 1 or 2, and the payload's length.
+
+    Raises:
+        FramingError: the first byte names no stream (a TTY's bytes are no frames).
+
     >>> parse_header(b"\\x02\\x00\\x00\\x00\\x00\\x00\\x01\\x00")
     (2, 256)
     """
     stream, size = HEADER.unpack(header)
     if stream not in NAMES:
-        raise FramingError(f"not a frame header: {header!r} (a TTY stream has no frames)")
+        raise FramingError(f"Not a frame header: {header!r} (a TTY stream has no frames).", f"if {_TTY}")
     return stream, size
 
 
@@ -74,7 +88,17 @@ class FrameDecoder:
         self._buffer = bytearray()
 
     def feed(self, data: bytes) -> list[Frame]:
-        """Add the bytes of one read; return the frames now complete."""
+        """Add the bytes of one read; return the frames now complete.
+
+        Args:
+            data: the bytes of one read, cut anywhere.
+
+        Returns:
+            The frames completed by them (none, one or several).
+
+        Raises:
+            FramingError: the bytes are not a multiplexed stream.
+        """
         if self.tty:
             return [Frame(STDOUT, bytes(data))] if data else []
         self._buffer += data
@@ -101,9 +125,12 @@ class FrameDecoder:
         Traceback (most recent call last):
         ...
         labhelpers.rawapi.frames.FramingError: the stream ended inside a frame (11 bytes left)
+        What to do: the connection closed early: read the logs again; if the container has a TTY, read them with tty=True
         """
         if self._buffer:
-            raise FramingError(f"the stream ended inside a frame ({len(self._buffer)} bytes left)")
+            raise FramingError(f"the stream ended inside a frame ({len(self._buffer)} bytes left)",
+                               "the connection closed early: read the logs again; if the container "
+                               "has a TTY, read them with tty=True")
 
 
 def demux(chunks: Iterable[bytes], tty: bool = False) -> Iterator[Frame]:

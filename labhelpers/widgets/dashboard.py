@@ -40,6 +40,7 @@ import ipywidgets as widgets
 
 from .. import stats as labstats
 from ..labels import MANAGED, _filters
+from .summary import TextSummary
 
 ACTIONS = ("start", "stop", "restart", "remove", "logs")
 ICONS = {"start": "play", "stop": "stop", "restart": "refresh", "remove": "trash", "logs": "file-text"}
@@ -129,7 +130,7 @@ class Row(widgets.HBox):
         self._set("memory", "" if mem is None else f"{mem:.1f} MiB")
 
 
-class Dashboard(widgets.VBox):
+class Dashboard(TextSummary, widgets.VBox):
     """A live table of containers with start / stop / restart / remove / logs buttons.
 
     Args:
@@ -180,6 +181,12 @@ class Dashboard(widgets.VBox):
     def __repr__(self) -> str:
         scope = "all" if self.all else (f"notebook={self.notebook!r}" if self.notebook else "lab")
         return f"Dashboard({scope}, {len(self.rows)} containers)"
+
+    def summary(self) -> str:
+        """What a saved notebook shows instead of the widget: one line per container."""
+        with self._lock:
+            rows = [f"{name}: {row.state}" for name, row in self.rows.items()]
+        return "\n".join([repr(self), *rows])
 
     # -- listing -------------------------------------------------------------
     def _list(self) -> list[dict]:
@@ -343,6 +350,7 @@ class Dashboard(widgets.VBox):
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        self.show_summary()
 
     def close(self) -> None:
         """Stop the timer and the stats threads, and close the widget."""
