@@ -95,6 +95,9 @@ class Build:
         return [step for step, cached in self.steps if not cached]
 
 
+_CONTEXT_TODO = "pass the project's app folder (`project / \"app\"`), which holds the Dockerfile"
+
+
 def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06",
           nocache: bool = False, target: str | None = None, client=None, log=print) -> Build:
     """Build an image with the engine, showing one line per step (``cached`` or not).
@@ -126,6 +129,9 @@ def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06
 
     import docker.errors
 
+    if not Path(context).is_dir():  # docker-py's words would be a TypeError
+        raise BuildError(f"The build context of {tag} cannot be read: there is no folder {context}.",
+                         _CONTEXT_TODO)
     client = client or get_client()
     try:
         previous = client.images.get(tag).id
@@ -160,9 +166,8 @@ def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06
     except docker.errors.APIError as err:
         raise BuildError(f"The engine refused to build {tag}: {err.explanation or err}",
                          "check the build context folder and the Dockerfile's name, then build again") from None
-    except OSError as err:  # the context folder is missing or unreadable
-        raise BuildError(f"The build context of {tag} cannot be read: {err}",
-                         "pass the project's app folder (`project / \"app\"`), which holds the Dockerfile") from None
+    except OSError as err:  # a file of the context is unreadable
+        raise BuildError(f"The build context of {tag} cannot be read: {err}", _CONTEXT_TODO) from None
     close_step()
     seconds = time.monotonic() - start
     if not image_id:
