@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 import uuid
 
 import docker.errors
@@ -13,6 +12,7 @@ import labhelpers as lab
 from labhelpers.widgets.build import BuildError, BuildProgress
 from labhelpers.widgets.dashboard import Dashboard
 from labhelpers.widgets.events import EventLog
+from labhelpers.waiting import wait_until
 
 PY = "python:3.13-slim-trixie"
 #: The widget tests label their containers for a notebook number no notebook uses,
@@ -130,10 +130,7 @@ def test_the_timer_refreshes_and_stops(client, python_image, made, uid):
     dash = Dashboard(client, notebook=NB, refresh=0.2)
     try:
         c = _sleeper(client, made, f"{uid}-late")
-        deadline = time.monotonic() + 10
-        while c.name not in dash.rows and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert c.name in dash.rows
+        wait_until(lambda: c.name in dash.rows, 10, interval=0.1, what=f"{c.name} in the dashboard")
     finally:
         dash.stop()
     assert dash._thread is None
