@@ -112,7 +112,22 @@ class Registry:
             pass
 
 
-def _host_port(container, port: str = "5000/tcp") -> int:
+def host_port(container, port: str = "5000/tcp") -> int:
+    """The host port a registry container publishes its ``port`` on.
+
+    Args:
+        container: a ``docker.models.containers.Container`` (its attrs as created or reloaded).
+        port: the container's port, ``"5000/tcp"``.
+
+    Returns:
+        The port on the host.
+
+    Raises:
+        RegistryError: the container publishes no host port for ``port``.
+
+    >>> host_port(client.containers.get("nb01-registry"))   # doctest: +SKIP
+    32768
+    """
     bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(port) or []
     for binding in bindings:
         if binding.get("HostPort"):
@@ -173,7 +188,7 @@ def start(notebook: str, base: str = "registry", client=None, name: str | None =
         ports={"5000/tcp": ("127.0.0.1", None)},
     )
     container.reload()
-    registry = Registry(container, f"127.0.0.1:{_host_port(container)}")
+    registry = Registry(container, f"127.0.0.1:{host_port(container)}")
     try:
         wait_ready(registry.url)
     except RegistryError:
