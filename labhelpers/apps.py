@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 import docker.errors
 import requests
 
-from .errors import LabError
+from .errors import AppError
 from .imagestore import unpacked_bytes
 from .labels import labels_for, name as lab_name
 
@@ -37,10 +37,6 @@ APPS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 
 # Docker's legacy builder says `Step 3/7 : RUN ...`, Podman's (buildah) `STEP 3/7: RUN ...`.
 _STEP = re.compile(r"^(?:Step|STEP) (\d+)/(\d+) ?: (.*)")
-
-
-class AppError(LabError):
-    """An app did not build, start or answer."""
 
 
 def app_dir(name: str) -> str:

@@ -38,15 +38,11 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
-from .errors import LabError
+from .errors import BuildError, LabError
 from .labels import labels_for, name as lab_name
 
 #: The template project, shipped in the package.
 TEMPLATE = "container-project"
-
-
-class BuildError(LabError):
-    """A build, a playbook task or a project step failed (notebook 06)."""
 
 
 def _data(*parts: str):

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import images
-from .errors import LabError
+from .errors import BundleError
 from .settings import cache_dir, wheelhouse_dir
 
 #: Version of the bundle layout; import refuses other versions.
@@ -49,10 +49,6 @@ MANIFEST = "manifest.json"
 #: The extras whose dependencies go into the wheelhouse.
 EXTRAS = ("builds", "clients", "lab", "hub", "test")
 _CHUNK = 1 << 20
-
-
-class BundleError(LabError):
-    """A bundle could not be written, or is not a complete, intact bundle."""
 
 
 @dataclass

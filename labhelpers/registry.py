@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import docker.errors
 import requests
 
-from .errors import LabError
+from .errors import RegistryError
 from .labels import STANDIN, labels_for, name as lab_name
 
 IMAGE = "registry:2"
@@ -38,10 +38,6 @@ IMAGE = "registry:2"
 NEWEST = "registry:3"
 
 _VERSION = re.compile(r"\bv?(\d+\.\d+(?:\.\d+)?)")
-
-
-class RegistryError(LabError):
-    """The registry did not start, or a push or pull through it failed."""
 
 
 @dataclass

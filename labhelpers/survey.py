@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import LabError
+from .errors import SurveyError
 from .settings import live_survey, survey_dir
 
 #: The PEP 691 content type of the JSON simple API.
@@ -58,10 +58,6 @@ TALK_EXAMPLES = (
 )
 #: A project with a release in this many days counts as alive.
 ALIVE_DAYS = 2 * 365
-
-
-class SurveyError(LabError):
-    """The index cannot be surveyed (unreachable, or without the APIs needed)."""
 
 
 # --------------------------------------------------------------------------- the index

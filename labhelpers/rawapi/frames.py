@@ -25,13 +25,11 @@ from __future__ import annotations
 import struct
 from typing import Iterable, Iterator, NamedTuple
 
+from ..errors import FramingError
+
 STDIN, STDOUT, STDERR = 0, 1, 2
 NAMES = {STDIN: "stdin", STDOUT: "stdout", STDERR: "stderr"}
 HEADER = struct.Struct(">BxxxL")
-
-
-class FramingError(ValueError):
-    """The bytes are not a multiplexed stream (a TTY stream, or a truncated one)."""
 
 
 class Frame(NamedTuple):
@@ -58,7 +56,8 @@ def parse_header(header: bytes) -> tuple[int, int]:
     """
     stream, size = HEADER.unpack(header)
     if stream not in NAMES:
-        raise FramingError(f"not a frame header: {header!r} (a TTY stream has no frames)")
+        raise FramingError(f"Not a frame header: {header!r} (a TTY stream has no frames).",
+                           "read a container started with tty=True as raw bytes (split(..., tty=True))")
     return stream, size
 
 
@@ -100,10 +99,12 @@ class FrameDecoder:
         >>> d.close()
         Traceback (most recent call last):
         ...
-        labhelpers.rawapi.frames.FramingError: the stream ended inside a frame (11 bytes left)
+        labhelpers.errors.FramingError: The stream ended inside a frame (11 bytes left).
+        What to do: read the stream to its end (the connection closed early, or the bytes were cut)
         """
         if self._buffer:
-            raise FramingError(f"the stream ended inside a frame ({len(self._buffer)} bytes left)")
+            raise FramingError(f"The stream ended inside a frame ({len(self._buffer)} bytes left).",
+                               "read the stream to its end (the connection closed early, or the bytes were cut)")
 
 
 def demux(chunks: Iterable[bytes], tty: bool = False) -> Iterator[Frame]:
