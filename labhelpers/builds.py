@@ -34,23 +34,19 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from string import Template
 
 from .errors import BuildError, LabError
 from .labels import labels_for, name as lab_name
+from .settings import data_path
 
 #: The template project, shipped in the package.
 TEMPLATE = "container-project"
 
 
-def _data(*parts: str):
-    return resources.files("labhelpers").joinpath("data", *parts)
-
-
 def _template_files(root=None, prefix: str = ""):
-    root = root or _data(TEMPLATE)
+    root = root or data_path(TEMPLATE)
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         # ".tmpl": a file that must not look like code of the package (app.py.tmpl).
         rel = f"{prefix}{entry.name.removesuffix('.tmpl')}"

@@ -16,6 +16,7 @@ Introduced in ``00-start-here`` (the cache that ``python -m labhelpers prepare``
 from __future__ import annotations
 
 import os
+from importlib import resources
 
 #: The environment variables the package reads, and what each one means.
 VARIABLES: dict[str, str] = {
@@ -38,6 +39,21 @@ DAEMON_LOG = "/var/log/labhelpers-dockerd.log"
 CURRENT_RUN_DIR = "/run/labhelpers-current"
 #: The folder of the kit's own Podman service: its ``containers.conf``, pid and log.
 PODMAN_RUN_DIR = "/run/labhelpers-podman"
+
+
+def data_path(*parts: str):
+    """A file or folder of the data shipped in the package (``labhelpers/data/...``).
+
+    Args:
+        *parts: the path's parts below ``data``.
+
+    Returns:
+        An ``importlib.resources`` traversable (``.read_text()``, ``.iterdir()``).
+
+    >>> data_path("dockerfiles").name
+    'dockerfiles'
+    """
+    return resources.files("labhelpers").joinpath("data", *parts)
 
 
 def _flag(name: str) -> bool:
