@@ -79,9 +79,9 @@ def project_dir(notebook: str = "06") -> Path:
     >>> project_dir().name
     'nb06-project'
     """
-    from .settings import projects_dir
+    from .settings import cache_path
 
-    return Path(projects_dir()) / lab_name(notebook, "project")
+    return Path(cache_path("projects", lab_name(notebook, "project")))
 
 
 def scaffold(path=None, notebook: str = "06", base: str | None = None, force: bool = False,

@@ -65,7 +65,7 @@ def bundle_path(ref: str) -> str:
     >>> bundle_path("python:3.13-slim-trixie").endswith("python_3.13-slim-trixie.tar")
     True
     """
-    return os.path.join(settings.bundles_dir(), ref.replace("/", "_").replace(":", "_") + ".tar")
+    return settings.cache_path("bundles", ref.replace("/", "_").replace(":", "_") + ".tar")
 
 
 def offline() -> bool:

@@ -116,7 +116,7 @@ def rootfs_path(spec) -> str:
     True
     """
     name = spec.ref.replace("/", "_").replace(":", "_")
-    return os.path.join(settings.rootfs_dir(), f"{name}-{spec.standin.digest()}.tar")
+    return settings.cache_path("rootfs", f"{name}-{spec.standin.digest()}.tar")
 
 
 def download(specs, log=print) -> None:
@@ -144,7 +144,7 @@ def download(specs, log=print) -> None:
     tool = _require_tools()
     mirror = debian_mirror()
     for suite, packages in sorted(wanted.items()):
-        debs = settings.debootstrap_dir(suite)
+        debs = settings.cache_path("debootstrap", suite)
         os.makedirs(debs, exist_ok=True)
         t0 = time.monotonic()
         log(f"debootstrap {suite}: fetching {len(packages)} packages and what they need ...")
@@ -158,7 +158,7 @@ def download(specs, log=print) -> None:
 def _make_rootfs(recipe: Recipe, tar: str, log) -> None:
     tool = _require_tools()
     mirror = debian_mirror()
-    debs = settings.debootstrap_dir(recipe.suite)
+    debs = settings.cache_path("debootstrap", recipe.suite)
     os.makedirs(debs, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="labhelpers-rootfs-") as tmp:
         root = os.path.join(tmp, "rootfs")
