@@ -28,7 +28,7 @@ import re
 import docker.errors
 import ipywidgets as widgets
 
-from ..builds import BuildError  # noqa: F401 (the kit's one build error, raised here too)
+from ..errors import BuildError
 
 # Docker's legacy builder says `Step 3/7 : RUN ...`, Podman's (buildah) `STEP 3/7: RUN ...`.
 STEP = re.compile(r"^(?:Step|STEP) (\d+)/(\d+) ?: (.*)$")
