@@ -52,7 +52,19 @@ def managed(client=None, notebook: str | None = None) -> list[Managed]:
     """Every object carrying the lab's labels (of one notebook, if given).
 
     Images of the catalogue are never listed: they are shared with you and with
-    every notebook (see :mod:`labhelpers.images`).
+    every notebook (see :mod:`labhelpers.catalogue`). The last cell of every
+    notebook shows it empty after :func:`clean`.
+
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+        notebook: two digits; None lists every notebook's objects.
+
+    Returns:
+        One :class:`Managed` per object: containers (newest first), networks,
+        volumes, images.
+
+    Raises:
+        LabError: ``notebook`` is not two digits.
 
     >>> [str(m) for m in managed(notebook="00")]     # doctest: +SKIP
     []

@@ -5,7 +5,7 @@ Every container, image, network and volume a notebook creates carries
 starts with ``nbNN-``. :func:`filters` asks the engine for exactly those objects;
 :mod:`labhelpers.cleanup` lists and removes them, and nothing else.
 
-A leaf: it needs no engine, and imports only the kit's errors.
+A leaf: it needs no engine, and imports only the other leaves (errors, settings).
 
 >>> labels_for("01")
 {'org.labhelpers.managed': 'true', 'org.labhelpers.notebook': '01'}
