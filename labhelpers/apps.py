@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 import docker.errors
 import requests
 
-from .errors import LabError, WaitTimeout
+from .errors import AppError, WaitTimeout
 from .imagestore import unpacked_bytes
 from .labels import labels_for, name as lab_name
 from .ports import free_port, host_port  # noqa: F401 (lab.apps.free_port in notebook 01)
@@ -39,10 +39,6 @@ from .waiting import wait_until
 #: Where the sample apps live, next to the notebooks.
 APPS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks", "apps")
 
-
-
-class AppError(LabError):
-    """An app did not build, start or answer."""
 
 
 def app_dir(name: str) -> str:

@@ -33,28 +33,20 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from string import Template
 
-from .errors import LabError
+from .errors import BuildError, LabError
 from .labels import labels_for, name as lab_name
 from .ports import free_port  # noqa: F401 (lab.builds.free_port in notebook 06)
+from .settings import data_path
 
 #: The template project, shipped in the package.
 TEMPLATE = "container-project"
 
 
-class BuildError(LabError):
-    """A build, a playbook task or a project step failed (notebook 06)."""
-
-
-def _data(*parts: str):
-    return resources.files("labhelpers").joinpath("data", *parts)
-
-
 def _template_files(root=None, prefix: str = ""):
-    root = root or _data(TEMPLATE)
+    root = root or data_path(TEMPLATE)
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         # ".tmpl": a file that must not look like code of the package (app.py.tmpl).
         rel = f"{prefix}{entry.name.removesuffix('.tmpl')}"
@@ -87,9 +79,9 @@ def project_dir(notebook: str = "06") -> Path:
     >>> project_dir().name
     'nb06-project'
     """
-    from .settings import projects_dir
+    from .settings import cache_path
 
-    return Path(projects_dir()) / lab_name(notebook, "project")
+    return Path(cache_path("projects", lab_name(notebook, "project")))
 
 
 def scaffold(path=None, notebook: str = "06", base: str | None = None, force: bool = False,

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import images, wheelhouse
-from .errors import LabError
+from .errors import BundleError
 from .settings import cache_dir, wheelhouse_dir  # the one answer to where wheels live
 
 #: Version of the bundle layout; import refuses other versions.
@@ -48,10 +48,6 @@ MANIFEST = "manifest.json"
 #: The extras whose dependencies go into the wheelhouse.
 EXTRAS = ("builds", "clients", "lab", "hub", "test")
 _CHUNK = 1 << 20
-
-
-class BundleError(LabError):
-    """A bundle could not be written, or is not a complete, intact bundle."""
 
 
 _TODO = ("export the bundle on a machine that reaches the package index, or pass "

@@ -75,7 +75,7 @@ def _mirror(args) -> int:
 
 
 def _clean(args) -> int:
-    from .labels import clean
+    from .cleanup import clean
 
     found = clean(args.notebook, dry_run=args.dry_run, log=print)
     scope = f"notebook {args.notebook}" if args.notebook else "every notebook"

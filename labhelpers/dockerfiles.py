@@ -28,9 +28,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .builds import BuildError, _data, from_catalogue, project_dir, scaffold  # noqa: F401 (doctests)
+from .builds import BuildError, from_catalogue, project_dir, scaffold  # noqa: F401 (doctests)
 from .imagestore import unpacked_bytes
 from .labels import labels_for, name as lab_name
+from .settings import data_path
 from .streams import BuildKitSteps, build_events
 
 #: The four ways of writing the same app's Dockerfile that notebook 06 measures.
@@ -53,7 +54,7 @@ def variant(name: str) -> str:
     if name not in VARIANTS + BUILDKIT_VARIANTS:
         raise BuildError(f"{name!r} is not a Dockerfile variant.",
                          f"use one of {', '.join(VARIANTS + BUILDKIT_VARIANTS)}")
-    return from_catalogue(_data("dockerfiles", f"{name}.Dockerfile").read_text())
+    return from_catalogue(data_path("dockerfiles", f"{name}.Dockerfile").read_text())
 
 
 def add_variants(project, names=VARIANTS) -> dict[str, Path]:

@@ -28,12 +28,11 @@ from dataclasses import dataclass
 import docker.errors
 import requests
 
-from .ports import host_port
+from .errors import RegistryError
+from .labels import STANDIN, labels_for, name as lab_name
+from .ports import host_port as published_port
 from .streams import Layers, progress
 from .waiting import wait_until
-
-from .errors import LabError
-from .labels import STANDIN, labels_for, name as lab_name
 
 IMAGE = "registry:2"
 
@@ -41,10 +40,6 @@ IMAGE = "registry:2"
 NEWEST = "registry:3"
 
 _VERSION = re.compile(r"\bv?(\d+\.\d+(?:\.\d+)?)")
-
-
-class RegistryError(LabError):
-    """The registry did not start, or a push or pull through it failed."""
 
 
 @dataclass
@@ -115,14 +110,29 @@ class Registry:
             pass
 
 
-def _host_port(container, port: str = "5000/tcp") -> int:
-    found = host_port(container, port)
-    if found is None:
-        raise RegistryError(
-            f"The registry container {container.name} publishes no host port for {port}.",
-            "remove it (`python -m labhelpers clean --notebook NN`) and start it again",
-        )
-    return found
+def host_port(container, port: str = "5000/tcp") -> int:
+    """The host port a registry container publishes its ``port`` on.
+
+    Args:
+        container: a ``docker.models.containers.Container`` (its attrs as created or reloaded).
+        port: the container's port, ``"5000/tcp"``.
+
+    Returns:
+        The port on the host.
+
+    Raises:
+        RegistryError: the container publishes no host port for ``port``.
+
+    >>> host_port(client.containers.get("nb01-registry"))   # doctest: +SKIP
+    32768
+    """
+    found = published_port(container, port)
+    if found is not None:
+        return found
+    raise RegistryError(
+        f"The registry container {container.name} publishes no host port for {port}.",
+        "remove it (`python -m labhelpers clean --notebook NN`) and start it again",
+    )
 
 
 def wait_ready(url: str, timeout: float = 30) -> None:
@@ -169,7 +179,7 @@ def start(notebook: str, base: str = "registry", client=None, name: str | None =
         ports={"5000/tcp": ("127.0.0.1", None)},
     )
     container.reload()
-    registry = Registry(container, f"127.0.0.1:{_host_port(container)}")
+    registry = Registry(container, f"127.0.0.1:{host_port(container)}")
     try:
         wait_ready(registry.url)
     except RegistryError:

@@ -16,6 +16,7 @@ Introduced in ``00-start-here`` (the cache that ``python -m labhelpers prepare``
 from __future__ import annotations
 
 import os
+from importlib import resources
 
 #: The environment variables the package reads, and what each one means.
 VARIABLES: dict[str, str] = {
@@ -32,12 +33,38 @@ VARIABLES: dict[str, str] = {
     "LAB_HUB_URL": "the public URL of a room's hub (default http://127.0.0.1:PORT)",
 }
 
+#: The folders under :func:`cache_dir`, by what they hold (:func:`cache_path` joins them).
+CACHE: dict[str, str] = {
+    "bundles": "images",            # offline image bundles, `docker save` tarballs (notebook 00)
+    "rootfs": "rootfs",             # stand-ins' packed root filesystems, kept between builds
+    "debootstrap": "debootstrap",   # Debian packages, one folder per release, for every stand-in
+    "wheelhouse": "wheelhouse",     # the kit's one wheelhouse (notebook 01)
+    "projects": "projects",         # notebook 06's build projects
+    "survey": "survey",             # notebook 05's package-index answers
+    "prepare": "",                  # the background prepare's status, log and timings (warmup)
+}
+
 #: Where a daemon the kit starts (``python -m labhelpers engine start``) writes its log.
 DAEMON_LOG = "/var/log/labhelpers-dockerd.log"
 #: The folder the current engine (Docker-in-Docker) shares with the host: its socket, its configuration.
 CURRENT_RUN_DIR = "/run/labhelpers-current"
 #: The folder of the kit's own Podman service: its ``containers.conf``, pid and log.
 PODMAN_RUN_DIR = "/run/labhelpers-podman"
+
+
+def data_path(*parts: str):
+    """A file or folder of the data shipped in the package (``labhelpers/data/...``).
+
+    Args:
+        *parts: the path's parts below ``data``.
+
+    Returns:
+        An ``importlib.resources`` traversable (``.read_text()``, ``.iterdir()``).
+
+    >>> data_path("dockerfiles").name
+    'dockerfiles'
+    """
+    return resources.files("labhelpers").joinpath("data", *parts)
 
 
 def _flag(name: str) -> bool:
@@ -60,85 +87,31 @@ def cache_dir() -> str:
     return os.path.join(base, "labhelpers")
 
 
-def cache_path(*parts: str) -> str:
-    """A path inside :func:`cache_dir`.
+def cache_path(kind: str, *parts: str) -> str:
+    """A folder of :data:`CACHE` (or a path inside it), under :func:`cache_dir`.
 
     Args:
-        *parts: the path's parts below the cache folder.
+        kind: what the folder holds, a key of :data:`CACHE` (``"bundles"``, ``"rootfs"``...).
+        *parts: a path below that folder.
 
     Returns:
-        The joined path.
+        The path (it may not exist yet).
 
-    >>> cache_path("images", "redis_8.tar").endswith(os.path.join("labhelpers", "images", "redis_8.tar"))
+    >>> cache_path("bundles", "redis_8.tar").endswith(os.path.join("labhelpers", "images", "redis_8.tar"))
+    True
+    >>> cache_path("debootstrap", "sid").endswith(os.path.join("debootstrap", "sid"))
     True
     """
-    return os.path.join(cache_dir(), *parts)
-
-
-def bundles_dir() -> str:
-    """Where offline image bundles (``docker save`` tarballs) are looked for (notebook 00).
-
-    >>> bundles_dir().endswith("images")
-    True
-    """
-    return cache_path("images")
-
-
-def rootfs_dir() -> str:
-    """Where the stand-ins' packed root filesystems are kept between builds.
-
-    >>> rootfs_dir().endswith("rootfs")
-    True
-    """
-    return cache_path("rootfs")
-
-
-def debootstrap_dir(suite: str) -> str:
-    """Where the Debian packages of one release are downloaded once for every stand-in.
-
-    Args:
-        suite: the Debian release, ``trixie`` or ``sid``.
-
-    >>> debootstrap_dir("sid").endswith(os.path.join("debootstrap", "sid"))
-    True
-    """
-    return cache_path("debootstrap", suite)
+    return os.path.join(cache_dir(), CACHE[kind], *parts)
 
 
 def wheelhouse_dir() -> str:
-    """The kit's one wheelhouse: wheels for containers, built on the host (notebook 01).
+    """The kit's one wheelhouse: wheels for containers, fetched on the host (notebook 01).
 
-    >>> wheelhouse_dir().endswith("wheelhouse")
+    >>> wheelhouse_dir() == cache_path("wheelhouse")
     True
     """
     return cache_path("wheelhouse")
-
-
-def projects_dir() -> str:
-    """Where the build projects of notebook 06 are scaffolded by default.
-
-    >>> projects_dir().endswith("projects")
-    True
-    """
-    return cache_path("projects")
-
-
-def survey_dir() -> str:
-    """Where notebook 05's package-index survey caches its answers.
-
-    >>> survey_dir().endswith("survey")
-    True
-    """
-    return cache_path("survey")
-
-
-def prepare_state_dir() -> str:
-    """The folder of the background prepare's status, log and timings (:mod:`labhelpers.warmup`).
-
-    >>> prepare_state_dir() == cache_dir()
-    True
-    """
-    return cache_dir()
 
 
 def machine_store() -> str:

@@ -40,8 +40,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import LabError
-from .settings import live_survey, survey_dir
+from .errors import SurveyError
+from .settings import cache_path, live_survey
 
 #: The PEP 691 content type of the JSON simple API.
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -58,10 +58,6 @@ TALK_EXAMPLES = (
 )
 #: A project with a release in this many days counts as alive.
 ALIVE_DAYS = 2 * 365
-
-
-class SurveyError(LabError):
-    """The index cannot be surveyed (unreachable, or without the APIs needed)."""
 
 
 # --------------------------------------------------------------------------- the index
@@ -254,7 +250,7 @@ class Cache:
     """
 
     def __init__(self, folder: str | None = None, max_age: float = 24 * 3600):
-        self.folder = folder or survey_dir()
+        self.folder = folder or cache_path("survey")
         self.max_age = max_age
         self.hits = 0
         self.misses = 0

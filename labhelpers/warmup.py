@@ -26,7 +26,7 @@ import threading
 import time
 
 from . import images
-from .settings import prepare_state_dir
+from .settings import cache_path
 
 #: Seconds an image is expected to take when no earlier run measured it: a stand-in
 #: built from Debian packages on a 2-core machine (imported from the cache: seconds).
@@ -37,16 +37,16 @@ POLL = 1.0
 
 def status_path() -> str:
     """The background prepare's progress file."""
-    return os.path.join(prepare_state_dir(), "prepare-status.json")
+    return cache_path("prepare", "prepare-status.json")
 
 
 def log_path() -> str:
     """The background prepare's log."""
-    return os.path.join(prepare_state_dir(), "prepare.log")
+    return cache_path("prepare", "prepare.log")
 
 
 def _times_path() -> str:
-    return os.path.join(prepare_state_dir(), "prepare-times.json")
+    return cache_path("prepare", "prepare-times.json")
 
 
 def _read(path: str) -> dict:
@@ -164,7 +164,7 @@ def start() -> str:
     """
     if running():
         return f"the lab's images are already being prepared (log: {log_path()})"
-    os.makedirs(prepare_state_dir(), exist_ok=True)
+    os.makedirs(cache_path("prepare"), exist_ok=True)
     with open(log_path(), "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "labhelpers", "prepare", "--record"],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,

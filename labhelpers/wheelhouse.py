@@ -30,7 +30,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
-from .errors import LabError
+from .errors import LabError, WheelhouseError
 from .settings import wheelhouse_dir
 
 #: The Python the lab's images run (``python:3.13-slim-trixie``).
@@ -43,10 +43,6 @@ _ARCHES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64":
 #: The newest glibc the wheels may need: the oldest Debian the lab's images use
 #: (Debian 12 has 2.36, Debian 13 2.41). Wheels built for an older glibc install too.
 GLIBC = (2, 36)
-
-
-class WheelhouseError(LabError):
-    """``pip download`` could not fetch the wheels."""
 
 
 @dataclass(frozen=True)

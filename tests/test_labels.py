@@ -77,7 +77,7 @@ def _exists(client, kind, obj):
 
 def test_clean_removes_the_labs_objects_and_nothing_else(client, user_and_lab_objects):
     user, ours = user_and_lab_objects
-    listed = {(m.kind, m.id if m.kind != "volume" else m.name) for m in lab.labels.managed(client, NB)}
+    listed = {(m.kind, m.id if m.kind != "volume" else m.name) for m in lab.cleanup.managed(client, NB)}
     for kind, obj in ours.items():
         assert (kind, obj.id if kind != "volume" else obj.name) in listed
     for kind, obj in user.items():
@@ -95,9 +95,9 @@ def test_clean_removes_the_labs_objects_and_nothing_else(client, user_and_lab_ob
         assert not _exists(client, kind, obj), f"lab {kind} survived cleanup"
     for kind, obj in user.items():
         assert _exists(client, kind, obj), f"the user's {kind} was touched by cleanup"
-    assert lab.labels.managed(client, NB) == []
+    assert lab.cleanup.managed(client, NB) == []
 
 
 def test_clean_never_lists_catalogue_images(client, python_image):
-    refs = {m.name for m in lab.labels.managed(client)}
+    refs = {m.name for m in lab.cleanup.managed(client)}
     assert "python:3.13-slim-trixie" not in refs

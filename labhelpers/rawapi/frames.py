@@ -25,18 +25,11 @@ from __future__ import annotations
 import struct
 from typing import Iterable, Iterator, NamedTuple
 
-from ..errors import LabError
+from ..errors import FramingError
 
 STDIN, STDOUT, STDERR = 0, 1, 2
 NAMES = {STDIN: "stdin", STDOUT: "stdout", STDERR: "stderr"}
 HEADER = struct.Struct(">BxxxL")
-
-
-class FramingError(LabError, ValueError):
-    """The bytes are not a multiplexed stream (a TTY stream, or a truncated one)."""
-
-
-_TTY = "the container has a TTY (`Tty: true`): its stream has no frames, read it with tty=True"
 
 
 class Frame(NamedTuple):
@@ -72,7 +65,8 @@ def parse_header(header: bytes) -> tuple[int, int]:
     """
     stream, size = HEADER.unpack(header)
     if stream not in NAMES:
-        raise FramingError(f"Not a frame header: {header!r} (a TTY stream has no frames).", f"if {_TTY}")
+        raise FramingError(f"Not a frame header: {header!r} (a TTY stream has no frames).",
+                           "read a container started with tty=True as raw bytes (split(..., tty=True))")
     return stream, size
 
 
@@ -124,13 +118,12 @@ class FrameDecoder:
         >>> d.close()
         Traceback (most recent call last):
         ...
-        labhelpers.rawapi.frames.FramingError: the stream ended inside a frame (11 bytes left)
-        What to do: the connection closed early: read the logs again; if the container has a TTY, read them with tty=True
+        labhelpers.errors.FramingError: The stream ended inside a frame (11 bytes left).
+        What to do: read the stream to its end (the connection closed early, or the bytes were cut)
         """
         if self._buffer:
-            raise FramingError(f"the stream ended inside a frame ({len(self._buffer)} bytes left)",
-                               "the connection closed early: read the logs again; if the container "
-                               "has a TTY, read them with tty=True")
+            raise FramingError(f"The stream ended inside a frame ({len(self._buffer)} bytes left).",
+                               "read the stream to its end (the connection closed early, or the bytes were cut)")
 
 
 def demux(chunks: Iterable[bytes], tty: bool = False) -> Iterator[Frame]:

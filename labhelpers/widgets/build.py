@@ -29,7 +29,7 @@ import html
 import docker.errors
 import ipywidgets as widgets
 
-from ..builds import BuildError  # noqa: F401 (the kit's one build error, raised here too)
+from ..errors import BuildError
 from ..streams import build_events, parse_step  # noqa: F401 (parse_step: widgets.build.parse_step)
 from .summary import TextSummary
 

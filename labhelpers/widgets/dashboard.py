@@ -39,7 +39,8 @@ import docker.errors
 import ipywidgets as widgets
 
 from .. import stats as labstats
-from ..labels import MANAGED, _filters
+from ..labels import MANAGED
+from ..labels import filters as lab_filters
 from .summary import TextSummary
 
 ACTIONS = ("start", "stop", "restart", "remove", "logs")
@@ -190,7 +191,7 @@ class Dashboard(TextSummary, widgets.VBox):
 
     # -- listing -------------------------------------------------------------
     def _list(self) -> list[dict]:
-        filters = None if self.all else _filters(self.notebook)
+        filters = None if self.all else lab_filters(self.notebook)
         return self.client.api.containers(all=True, filters=filters)
 
     def row(self, name: str) -> Row:

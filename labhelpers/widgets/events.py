@@ -25,7 +25,7 @@ import threading
 
 import ipywidgets as widgets
 
-from ..labels import _filters
+from ..labels import filters as lab_filters
 from .summary import TextSummary
 
 
@@ -64,7 +64,7 @@ class EventLog(TextSummary, widgets.VBox):
         self.client = client
         self.events: list[dict] = []
         self.max_lines = max_lines
-        filters = {} if all_events else dict(_filters(notebook))
+        filters = {} if all_events else dict(lab_filters(notebook))
         if types:
             filters["type"] = list(types)
         self._arrived = threading.Condition()
