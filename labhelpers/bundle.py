@@ -46,7 +46,7 @@ from .settings import cache_dir, wheelhouse_dir  # the one answer to where wheel
 FORMAT = 1
 MANIFEST = "manifest.json"
 #: The extras whose dependencies go into the wheelhouse.
-EXTRAS = ("builds", "clients", "lab", "hub", "test")
+EXTRAS = ("builds", "clients", "lab", "hub", "machines", "test")
 _CHUNK = 1 << 20
 
 
@@ -121,7 +121,7 @@ def requirements(extras=EXTRAS) -> list[str]:
 def build_wheelhouse(dest: str, python_version: str | None = None, log=print, client=None) -> list[str]:
     """Gather the package and all its dependencies as wheels into ``dest``.
 
-    With every extra (``[builds,clients,lab,hub,test]``), so the wheelhouse installs the whole kit
+    With every extra (``[builds,clients,lab,machines,hub,test]``), so the wheelhouse installs the whole kit
     with ``pip install --no-index --find-links``.
 
     Args:
