@@ -92,8 +92,9 @@ class BuildProgress(TextSummary, widgets.VBox):
             return repr(self)
         if self.error is not None:
             return f"{self!r}\nbuild of {self.tag} failed at step {self.step}/{self.total}: {self.error}"
-        last = next((line for line in reversed(self.lines) if parse_step(line)), "")
-        return f"{self!r}\nbuilt {self.tag} in {self.total} steps; the last: {last.split(':', 1)[-1].strip()}"
+        steps = [parse_step(line) for line in self.lines if parse_step(line)]
+        ours = [step for _, _, step in steps if not step.startswith("LABEL org.labhelpers.")]  # the kit's labels
+        return f"{self!r}\nbuilt {self.tag} in {self.total} steps; the Dockerfile's last: {(ours or [''])[-1]}"
 
     def _line(self, event) -> None:
         self.lines.append(event.text)
