@@ -265,7 +265,8 @@ def wait_http(container, path: str = "/health", timeout: float = 30,
 
 def _no_answer(container, path: str, port: str) -> AppError:
     logs = container.logs(tail=10).decode(errors="replace")
-    return AppError(f"{container.name} does not answer on {url(container, path, port)}. "
+    where = ports.url(container, path, port) or f"{port} (no longer published: it stopped)"
+    return AppError(f"{container.name} does not answer on {where}. "
                     f"Its last lines:\n{logs}",
                     "read its logs above; fix the app or the command, and start it again")
 
