@@ -38,7 +38,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import images, wheelhouse
+from . import catalogue, images, wheelhouse
 from .errors import BundleError
 from .settings import cache_dir, wheelhouse_dir  # the one answer to where wheels live
 
@@ -205,7 +205,7 @@ def export_bundle(path: str, client=None, wheelhouse: str | None = None,
     manifest = Manifest(kit=__version__, created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     with tempfile.TemporaryDirectory(prefix=".labhelpers-bundle-", dir=os.path.dirname(path)) as tmp:
         os.makedirs(os.path.join(tmp, "images"))
-        for name, entry in images.CATALOGUE.items():
+        for name, entry in catalogue.CATALOGUE.items():
             image = images.ensure(name, client=client, log=log)
             member = "images/" + os.path.basename(images.bundle_path(entry.ref))
             t0 = time.monotonic()

@@ -27,8 +27,9 @@ from dataclasses import dataclass
 
 import docker.errors
 
-from . import settings
-from .catalogue import CATALOGUE, ImageSpec, find, for_notebook
+from . import catalogue, settings
+# Re-exported: notebooks and tests read lab.images.CATALOGUE; the data lives in catalogue.
+from .catalogue import CATALOGUE, ImageSpec, for_notebook
 from .errors import ImageError, StreamError
 from .imagestore import detect, store, unpacked_bytes
 from .labels import STANDIN
@@ -50,12 +51,12 @@ def spec(name: str) -> ImageSpec:
     >>> spec("python:3.13-slim-trixie").ref
     'python:3.13-slim-trixie'
     """
-    entry = find(name)
+    entry = catalogue.find(name)
     if entry is not None:
         return entry
     raise ImageError(
         f"{name!r} is not an image of the lab's catalogue.",
-        f"use one of: {', '.join(sorted(CATALOGUE))} (or their full names), "
+        f"use one of: {', '.join(sorted(catalogue.CATALOGUE))} (or their full names), "
         "or pull other images yourself with client.images.pull",
     )
 
@@ -354,7 +355,7 @@ def table(client=None):
 
     client = client or get_client()
     rows = []
-    for entry in CATALOGUE.values():
+    for entry in for_notebook():
         image = present(client, entry.ref)
         state = "missing" if image is None else ("stand-in" if is_standin(image) else "official")
         rows.append({

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import docker.errors
 
-from .catalogue import CATALOGUE
+from .catalogue import for_notebook
 from .labels import STANDIN
 
 
@@ -199,7 +199,7 @@ def size_table(client, refs):
     """
     import pandas as pd
 
-    official = {spec.ref: spec.official_mb for spec in CATALOGUE.values()}
+    official = {spec.ref: spec.official_mb for spec in for_notebook()}
     rows = []
     for ref in refs:
         try:
