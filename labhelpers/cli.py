@@ -265,6 +265,21 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command of ``python -m labhelpers``.
+
+    Args:
+        argv: the arguments after ``python -m labhelpers`` (default: the command line's;
+            the process then exits with the status).
+
+    Returns:
+        The exit status: 0 done, 1 a setup problem (its message printed), 130 interrupted.
+
+    >>> main(["clean", "--notebook", "00", "--dry-run"])       # doctest: +SKIP
+    would remove 0 lab objects of notebook 00
+    0
+
+    (skipped: it asks the engine.) Introduced in ``00-start-here``.
+    """
     args = parser().parse_args(argv)
     try:
         code = args.run(args)

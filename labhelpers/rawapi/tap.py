@@ -104,6 +104,16 @@ class Tap:
     Attributes:
         path: the tap's own socket, in a private temporary folder, mode 0600.
         url: ``unix://`` + path, for ``DOCKER_HOST``.
+
+    >>> tap = Tap(upstream="/var/run/docker.sock")   # nothing is opened until start()
+    >>> tap.path is None
+    True
+    >>> with Tap() as tap:                           # doctest: +SKIP
+    ...     tap.run("docker ps").returncode
+    0
+
+    (the last is skipped: it needs an engine and the docker CLI.)
+    Introduced in ``02-docker-engine-api``.
     """
 
     def __init__(self, upstream: str | None = None, record_bodies: bool = False, body_limit: int = 65536):
@@ -204,7 +214,17 @@ class Tap:
             self._idle.notify_all()
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
-        """Wait until every connection through the tap has closed; False on timeout."""
+        """Wait until every connection through the tap has closed.
+
+        Args:
+            timeout: the most seconds to wait.
+
+        Returns:
+            True when all closed, False on timeout.
+
+        >>> Tap(upstream="/var/run/docker.sock").wait_idle(0)   # no connection yet
+        True
+        """
         deadline = time.monotonic() + timeout
         with self._idle:
             while self._connections:
@@ -227,7 +247,19 @@ class Tap:
 
     # using it -----------------------------------------------------------
     def env(self, base: dict | None = None) -> dict:
-        """An environment whose ``docker`` talks through the tap."""
+        """An environment whose ``docker`` talks through the tap.
+
+        Args:
+            base: the environment to start from (default: this process's).
+
+        Returns:
+            A copy with ``DOCKER_HOST`` set to the tap and ``DOCKER_CONTEXT`` unset.
+
+        >>> tap = Tap(upstream="/var/run/docker.sock")
+        >>> tap.path = "/tmp/x/docker.sock"               # as start() sets it
+        >>> tap.env({"DOCKER_CONTEXT": "remote"})
+        {'DOCKER_HOST': 'unix:///tmp/x/docker.sock'}
+        """
         env = dict(os.environ if base is None else base)
         env["DOCKER_HOST"] = self.url
         env.pop("DOCKER_CONTEXT", None)
@@ -237,6 +269,23 @@ class Tap:
         """Run a command (``"docker ps"`` or a list) through the tap, capture its output.
 
         Waits for the command's connections to close, so its exchanges are all recorded.
+
+        Args:
+            command: a command line (split as a shell would) or a list of arguments.
+            input: text for the command's stdin.
+            timeout: the most seconds the command may run.
+
+        Returns:
+            The ``subprocess.CompletedProcess``, its output captured as text.
+
+        Raises:
+            LabError: the command is not installed here.
+
+        >>> with Tap() as tap:                           # doctest: +SKIP
+        ...     tap.run(["docker", "version", "--format", "{{.Server.APIVersion}}"]).stdout.strip()
+        '1.41'
+
+        (skipped: it needs an engine and the docker CLI.)
         """
         args = shlex.split(command) if isinstance(command, str) else list(command)
         try:
@@ -257,6 +306,13 @@ class Tap:
 
         Args:
             short_ids: show 64-digit ids in paths as their first 12 digits and ``…``.
+
+        Returns:
+            A DataFrame: method, path, query, status, time, note.
+
+        >>> tap = Tap(upstream="/var/run/docker.sock")
+        >>> list(tap.table().columns)                    # nothing recorded yet
+        ['method', 'path', 'query', 'status', 'time', 'note']
         """
         import pandas as pd
 
