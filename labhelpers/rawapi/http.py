@@ -87,18 +87,7 @@ def query_string(query: dict | None) -> str:
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
-    """``http.client.HTTPConnection`` over a unix socket: only ``connect`` differs.
-
-    Args:
-        socket_path: the engine's unix socket.
-        timeout: seconds to wait to connect and for each answer.
-
-    >>> conn = UnixHTTPConnection("/var/run/docker.sock")   # nothing is opened yet
-    >>> conn.request("GET", "/_ping"); conn.getresponse().status   # doctest: +SKIP
-    200
-
-    (the second line is skipped: it needs an engine.) Introduced in ``02-docker-engine-api``.
-    """
+    """``http.client.HTTPConnection`` over a unix socket: only ``connect`` differs."""
 
     def __init__(self, socket_path: str, timeout: float = TIMEOUT):
         super().__init__("localhost", timeout=timeout)
