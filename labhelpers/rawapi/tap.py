@@ -16,6 +16,7 @@ Point any client at it with ``DOCKER_HOST=unix://<tap.path>``:
 0
 ['HEAD   /_ping  ...  200  0.4 ms', 'GET    /v1.../containers/json  ...  200  1.9 ms']
 
+(skipped: it needs an engine and the docker CLI; ``tests/test_tap.py`` runs it.)
 From a terminal: ``python -m labhelpers tap -- docker ps``.
 
 Introduced in ``02-docker-engine-api``.
