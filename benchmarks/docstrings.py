@@ -13,7 +13,8 @@ It is *documented* when its docstring has
 - ``Returns:`` (or ``Yields:``) when its body returns a value or yields;
 - ``Raises:`` when its body raises an exception by name;
 - a ``>>>`` example (a method may rely on its class's);
-- the notebook that introduces it (``NN-name``; a method may rely on its class's,
+- the notebook that introduces it (``NN-name``, or ``Introduced in README...`` for what
+  no notebook calls; a method may rely on its class's,
   anything may rely on its module's).
 
 A few helpers are printed whole in a notebook (``inspect.getsource``, docstring
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = re.compile(r"\b0\d-[a-z]")
+NOTEBOOK = re.compile(r"\b0\d-[a-z]|Introduced in README")  # or where README introduces it
 #: Helpers whose source a notebook prints: 02 prints UnixHTTPConnection, 05 the clients' ways.
 SHOWN = {"labhelpers.rawapi.http.UnixHTTPConnection", "labhelpers.alternatives.with_docker_py",
          "labhelpers.alternatives.aiodocker_way", "labhelpers.alternatives.with_whales",
