@@ -27,7 +27,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 LIVE_ENV = "LABHELPERS_LIVE_SURVEY"
 
 
-def save_snapshot(records: list[dict], meta: dict, folder: Path | str = DATA_DIR) -> Path:
+def save_snapshot(records: list[dict], meta: dict, folder: Path | str | None = None) -> Path:
     """Write ``survey-<term>-<date>.json.gz`` and return its path.
 
     The same records give the same bytes (no time stamp in the gzip header).
@@ -35,7 +35,7 @@ def save_snapshot(records: list[dict], meta: dict, folder: Path | str = DATA_DIR
     Args:
         records: the survey's records.
         meta: its meta (``term`` and ``taken`` name the file).
-        folder: where to write (default: the kit's own data folder).
+        folder: where to write (default: :data:`DATA_DIR`, the kit's own data folder).
 
     Returns:
         The file written.
@@ -46,7 +46,7 @@ def save_snapshot(records: list[dict], meta: dict, folder: Path | str = DATA_DIR
 
     Introduced in ``05-more-modules``.
     """
-    folder = Path(folder)
+    folder = Path(folder or DATA_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"survey-{meta['term']}-{meta['taken'][:10]}.json.gz"
     body = json.dumps({"meta": meta, "records": records}, separators=(",", ":"), sort_keys=True)
@@ -55,12 +55,12 @@ def save_snapshot(records: list[dict], meta: dict, folder: Path | str = DATA_DIR
     return path
 
 
-def latest_snapshot(term: str = "docker", folder: Path | str = DATA_DIR) -> Path:
+def latest_snapshot(term: str = "docker", folder: Path | str | None = None) -> Path:
     """The newest shipped snapshot for ``term``.
 
     Args:
         term: the term the snapshot surveyed.
-        folder: where to look (default: the kit's own data folder).
+        folder: where to look (default: :data:`DATA_DIR`, the kit's own data folder).
 
     Returns:
         The path of the newest ``survey-<term>-<date>.json.gz``.
@@ -73,7 +73,7 @@ def latest_snapshot(term: str = "docker", folder: Path | str = DATA_DIR) -> Path
 
     Introduced in ``05-more-modules``.
     """
-    found = sorted(Path(folder).glob(f"survey-{term}-*.json.gz"))
+    found = sorted(Path(folder or DATA_DIR).glob(f"survey-{term}-*.json.gz"))
     if not found:
         raise SurveyError(f"No survey snapshot for {term!r} ships with the kit.",
                           "run the live survey once: `python -m labhelpers survey --save`")
