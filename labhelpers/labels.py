@@ -52,12 +52,6 @@ def labels_for(notebook: str, **extra: str) -> dict[str, str]:
         notebook: two digits, ``"00"`` to ``"06"``.
         **extra: more labels; keys without a dot get the ``org.labhelpers.`` prefix.
 
-    Returns:
-        ``{"org.labhelpers.managed": "true", "org.labhelpers.notebook": notebook, ...}``.
-
-    Raises:
-        LabError: ``notebook`` is not two digits.
-
     >>> labels_for("04", role="demo")["org.labhelpers.role"]
     'demo'
     """
@@ -72,16 +66,6 @@ def name(notebook: str, base: str) -> str:
 
     Two learners sharing one engine set different prefixes (``alice-``, ``bob-``)
     and never collide.
-
-    Args:
-        notebook: two digits, ``"00"`` to ``"06"``.
-        base: the object's own part of the name.
-
-    Returns:
-        ``[LABHELPERS_PREFIX]nbNN-base``.
-
-    Raises:
-        LabError: ``notebook`` is not two digits.
 
     >>> name("02", "hello")
     'nb02-hello'
@@ -129,17 +113,8 @@ def managed(client=None, notebook: str | None = None) -> list[Managed]:
     Images of the catalogue are never listed: they are shared with you and with
     every notebook (see :mod:`labhelpers.images`).
 
-    Args:
-        client: a ``docker.DockerClient`` (default: the kit's).
-        notebook: two digits; None lists every notebook's objects.
-
-    Returns:
-        :class:`Managed` objects: containers (newest first), networks, volumes, images.
-
     >>> [str(m) for m in managed(notebook="00")]     # doctest: +SKIP
     []
-
-    (skipped: it asks the engine.)
     """
     if client is None:
         from .engine import client as get_client
