@@ -32,7 +32,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,8 @@ sys.path.insert(0, str(ROOT))
 
 from labhelpers import images  # noqa: E402
 from labhelpers.machine import dind  # noqa: E402
+from labhelpers.ports import free_port  # noqa: E402
+from labhelpers.waiting import wait_until  # noqa: E402
 
 #: The issue's figures (before): seconds, or MB.
 BEFORE = {
@@ -77,18 +78,17 @@ def fresh_engine(client, prefix: str, folder: Path):
     box = dind.run_dind(client, image.id, binds, name=f"{prefix}{folder.name}",
                         command=["dockerd", "--host=unix:///run/bench/docker.sock"], volumes=["/run/bench"])
     host = f"unix://{folder}/docker.sock"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            other = docker.DockerClient(base_url=host, version="auto", timeout=10)
-            other.ping()
-            assert not other.images.list(), "a fresh engine holds no images"
-            other.close()
-            return box, host
-        except (docker.errors.DockerException, OSError):
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{box.name} did not answer:\n{box.logs(tail=20).decode()}")
-            time.sleep(0.5)
+    def answers():
+        other = docker.DockerClient(base_url=host, version="auto", timeout=10)
+        other.ping()
+        return other
+
+    other = wait_until(answers, 90, interval=0.5, error=None, ignore=(docker.errors.DockerException, OSError))
+    if other is None:
+        raise SystemExit(f"{box.name} did not answer:\n{box.logs(tail=20).decode()}")
+    assert not other.images.list(), "a fresh engine holds no images"
+    other.close()
+    return box, host
 
 
 def from_log(path: str | None) -> str:
@@ -140,24 +140,19 @@ def main() -> None:
         rows["make venv"] = f"{venv_s:.1f} s [{args.extras or 'core'}]"
         rows["venv size"] = f"{du_mb(clone / '.venv')} MB [{args.extras or 'core'}]"
 
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         token = "bench"
         start = time.monotonic()
         lab = subprocess.Popen(["make", "lab", "NO_BROWSER=1", f"LAB_PORT={port}", f"LAB_TOKEN={token}"],
                                cwd=clone, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/api/status", timeout=2,
-                                headers={"Authorization": f"token {token}"}).ok:
-                    break
-            except requests.RequestException:
-                pass
+        def lab_answers():
             if lab.poll() is not None:
                 raise SystemExit(f"make lab ended (exit {lab.returncode}) before JupyterLab answered")
-            time.sleep(0.2)
+            return requests.get(f"http://127.0.0.1:{port}/api/status", timeout=2,
+                                headers={"Authorization": f"token {token}"}).ok
+
+        wait_until(lab_answers, 900, what="JupyterLab (make lab)", ignore=(requests.RequestException,))
         answered = time.monotonic() - start
         rows["make lab -> JupyterLab answering"] = f"{venv_s + answered:.1f} s (venv {venv_s:.1f} + {answered:.1f})"
         first = ("import labhelpers as lab; lab.doctor('00'); "
@@ -169,11 +164,11 @@ def main() -> None:
             f"{venv_s + container:.1f} s (venv {venv_s:.1f} + {container:.1f})")
 
         status_file = cache / "labhelpers" / "prepare-status.json"
-        while True:
+        def finished():
             status = json.loads(status_file.read_text()) if status_file.exists() else {}
-            if status.get("finished"):
-                break
-            time.sleep(1)
+            return status if status.get("finished") else None
+
+        status = wait_until(finished, 3600, interval=1, what="make lab's background prepare")
         states = {entry["state"] for entry in status["images"].values()}
         rows["prepare, all images, cold"] = (f"{status['finished'] - status['started']:.1f} s "
                                              f"(make lab's background prepare; {'/'.join(sorted(states))})")

@@ -25,6 +25,7 @@ Introduced in ``05-more-modules``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import http.client
 import inspect
 import json
@@ -34,6 +35,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 
+from .errors import AlternativeError, LabError
 from .images import CATALOGUE
 from .labels import labels_for
 from .rawapi.versions import negotiated
@@ -176,6 +178,55 @@ def _socket_path() -> str:
                           "run it against a local engine (unset DOCKER_HOST)")
     return path
 
+
+#: The errors of the clients' libraries (checked by module: the libraries are imported late).
+_LIBRARIES = ("docker", "aiodocker", "python_on_whales", "testcontainers", "requests", "urllib3", "aiohttp")
+
+
+def _as_lab_error(way, client: str):
+    """``way``, raising :class:`AlternativeError` (what, what to do) instead of a library's error.
+
+    The shown source stays the lesson's: :func:`inspect.getsource` reads through the wrapper.
+
+    Args:
+        way: one of the ``with_*`` functions.
+        client: the client's name, for the message.
+
+    Returns:
+        The wrapped function.
+
+    >>> def broken(*args, **kwargs):
+    ...     raise RuntimeError("POST /v1.41/containers/create: 404 b'No such image'")
+    >>> _as_lab_error(broken, "raw socket")([], "x")
+    Traceback (most recent call last):
+    ...
+    labhelpers.errors.AlternativeError: raw socket could not run the container: RuntimeError: POST /v1.41/containers/create: 404 b'No such image'
+    What to do: check that the image is here (`lab.ensure("python")`) and the engine answers (`lab.doctor("05")`), then run the cell again
+    """
+    @functools.wraps(way)
+    def run(*args, **kwargs):
+        try:
+            return way(*args, **kwargs)
+        except LabError:
+            raise
+        except Exception as err:
+            if not isinstance(err, (RuntimeError, ValueError, OSError)) and \
+                    type(err).__module__.split(".")[0] not in _LIBRARIES:
+                raise  # a mistake in the call itself (TypeError...): Python's own message
+            first = (str(getattr(err, "explanation", None) or err).strip().splitlines() or [""])[0][:300]
+            raise AlternativeError(
+                f"{client} could not run the container: {type(err).__name__}: {first}",
+                f'check that the image is here (`lab.ensure("python")`) and the engine answers '
+                f'(`lab.doctor("05")`), then run the cell again') from err
+
+    return run
+
+
+with_docker_py = _as_lab_error(with_docker_py, "docker-py")
+with_aiodocker = _as_lab_error(with_aiodocker, "aiodocker")
+with_whales = _as_lab_error(with_whales, "python-on-whales")
+with_testcontainers = _as_lab_error(with_testcontainers, "testcontainers")
+with_raw = _as_lab_error(with_raw, "raw socket")
 
 #: name → (function, distribution it needs, style).
 CLIENTS = {

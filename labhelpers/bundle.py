@@ -14,7 +14,7 @@ A bundle is a gzipped tar archive::
 corrupt or truncated archive is refused with one :class:`~labhelpers.errors.LabError`,
 and nothing of it is loaded. The verified image tarballs are kept where
 :func:`labhelpers.images.ensure` looks for them (:func:`labhelpers.images.bundle_path`),
-the wheels in :func:`wheelhouse_dir`.
+the wheels in :func:`labhelpers.settings.wheelhouse_dir`.
 
 >>> from labhelpers import bundle
 >>> bundle.export_bundle("lab-bundle.tar.gz")          # doctest: +SKIP
@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -39,9 +38,9 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import images
-from .errors import LabError
-from .standin import cache_dir
+from . import images, wheelhouse
+from .errors import BundleError
+from .settings import cache_dir, wheelhouse_dir  # the one answer to where wheels live
 
 #: Version of the bundle layout; import refuses other versions.
 FORMAT = 1
@@ -51,8 +50,8 @@ EXTRAS = ("builds", "clients", "lab", "hub", "machines", "test")
 _CHUNK = 1 << 20
 
 
-class BundleError(LabError):
-    """A bundle could not be written, or is not a complete, intact bundle."""
+_TODO = ("export the bundle on a machine that reaches the package index, or pass "
+         "--wheelhouse DIR with wheels gathered before")
 
 
 @dataclass
@@ -111,15 +110,6 @@ class Manifest:
         return f"{len(self.images)} images ({refs}), {len(self.wheels)} wheels, {size:.0f} MB unpacked"
 
 
-def wheelhouse_dir() -> str:
-    """Where imported wheels are kept: ``pip install --no-index --find-links`` it.
-
-    >>> wheelhouse_dir().endswith(os.path.join("labhelpers", "wheelhouse"))
-    True
-    """
-    return os.path.join(cache_dir(), "wheelhouse")
-
-
 def source_root() -> Path | None:
     """The kit's source tree (with ``pyproject.toml``) when installed from one."""
     root = Path(__file__).resolve().parent.parent
@@ -154,20 +144,7 @@ def requirements(extras=EXTRAS) -> list[str]:
     return out
 
 
-def _pip(args: list[str], what: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL)
-    if done.returncode:
-        noise = "is ignored: it is neither a file nor a directory"
-        tail = "\n".join(l for l in done.stderr.splitlines() if noise not in l)[-1500:]
-        raise BundleError(
-            f"pip could not {what} (exit {done.returncode}):\n{tail}",
-            "export the bundle on a machine that reaches the package index, or pass "
-            "--wheelhouse DIR with wheels gathered before",
-        )
-
-
-def build_wheelhouse(dest: str, python_version: str | None = None, log=print) -> list[str]:
+def build_wheelhouse(dest: str, python_version: str | None = None, log=print, client=None) -> list[str]:
     """Gather the package and all its dependencies as wheels into ``dest``.
 
     With every extra (``[builds,clients,lab,machines,hub,test]``), so the wheelhouse installs the whole kit
@@ -177,7 +154,10 @@ def build_wheelhouse(dest: str, python_version: str | None = None, log=print) ->
         dest: the folder to fill.
         python_version: the Python the wheels are for (``"3.11.2"``), when it is
             not this one (the kit image's base, another machine): binary wheels
-            only, chosen for that version. Default: this Python.
+            only, chosen for that version and for the engine's architecture.
+            Default: this Python, on this machine.
+        client: the ``docker.DockerClient`` whose architecture the wheels are for,
+            with ``python_version`` (default: the kit's).
 
     Raises:
         BundleError: pip failed (no network, no index, no wheel for that Python).
@@ -202,12 +182,16 @@ def build_wheelhouse(dest: str, python_version: str | None = None, log=print) ->
     if python_version is None:
         _pip(["wheel", "-q", "--wheel-dir", dest, f"{root}[{extras}]" if root else f"labhelpers[{extras}]"],
              "gather the wheels")
-    else:
+    else:  # for the kit image: its Python, on the engine's architecture
         if root:
             _pip(["wheel", "-q", "--no-deps", "--wheel-dir", dest, str(root)], "build the kit's wheel")
-        _pip(["download", "-q", "--only-binary=:all:", "--python-version", python_version,
-              "--dest", dest, *requirements()], f"download wheels for Python {python_version}")
+        wheelhouse.download(requirements(), dest, python_version, client=client, log=lambda line: None,
+                            error=BundleError, todo=_TODO)
     return sorted(name for name in os.listdir(dest) if name.endswith(".whl"))
+
+
+def _pip(args: list[str], what: str) -> str:
+    return wheelhouse.pip(args, what, BundleError, _TODO)
 
 
 def _hash_copy(src, dst_path: str) -> tuple[str, int]:
@@ -270,7 +254,7 @@ def export_bundle(path: str, client=None, wheelhouse: str | None = None,
         if wheelhouse:
             shutil.copytree(wheelhouse, wheels_dir)
         else:
-            build_wheelhouse(wheels_dir, python_version, log)
+            build_wheelhouse(wheels_dir, python_version, log, client)
         for name in sorted(os.listdir(wheels_dir)):
             if not name.endswith((".whl", ".tar.gz", ".zip")):
                 continue

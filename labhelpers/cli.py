@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+from . import settings
 from .errors import LabError
 
 
@@ -74,7 +75,7 @@ def _mirror(args) -> int:
 
 
 def _clean(args) -> int:
-    from .labels import clean
+    from .cleanup import clean
 
     found = clean(args.notebook, dry_run=args.dry_run, log=print)
     scope = f"notebook {args.notebook}" if args.notebook else "every notebook"
@@ -151,7 +152,6 @@ def _survey(args) -> int:
 
 def _room(args: argparse.Namespace) -> int:
     """The instructor's room: `room hub`, `room accounts N`, `room status` (labhelpers.room)."""
-    import os
     from pathlib import Path
 
     from . import room
@@ -159,7 +159,7 @@ def _room(args: argparse.Namespace) -> int:
     state = Path(args.state) if args.state else room.DEFAULT_STATE
     if args.action == "hub":
         hub = room.Hub.start(state, port=args.port)
-        print(f"hub on {hub.url} (log: {hub.log}); isolation: {os.environ.get('LAB_ISOLATION', 'rootless')}")
+        print(f"hub on {hub.url} (log: {hub.log}); isolation: {settings.hub_isolation()}")
         print("next: python -m labhelpers room accounts N; Ctrl-C stops the hub and every server")
         try:
             hub.process.wait()

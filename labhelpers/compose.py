@@ -31,7 +31,7 @@ import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .errors import LabError
+from .errors import ComposeError
 from .labels import name as lab_name
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -42,10 +42,6 @@ INSTALL_V2 = ("install Compose v2: as root on Debian/Ubuntu `make setup` install
               "`docker-compose` 2.x package from Debian sid, or Docker's "
               "`docker-compose-plugin`); Docker Desktop includes it. Then run "
               "`lab.compose.tool.cache_clear()` or restart the kernel")
-
-
-class ComposeError(LabError):
-    """No compose tool, or a compose command failed."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ Introduced in ``06-container-builds``.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -29,9 +28,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .builds import BuildError, _data, from_catalogue, project_dir, scaffold  # noqa: F401 (doctests)
+from .builds import BuildError, from_catalogue, project_dir, scaffold  # noqa: F401 (doctests)
 from .imagestore import unpacked_bytes
 from .labels import labels_for, name as lab_name
+from .settings import data_path
+from .streams import BuildKitSteps, build_events
 
 #: The four ways of writing the same app's Dockerfile that notebook 06 measures.
 VARIANTS = ("naive", "deps-first", "multi-stage", "non-root")
@@ -62,7 +63,7 @@ def variant(name: str) -> str:
     if name not in VARIANTS + BUILDKIT_VARIANTS:
         raise BuildError(f"{name!r} is not a Dockerfile variant.",
                          f"use one of {', '.join(VARIANTS + BUILDKIT_VARIANTS)}")
-    return from_catalogue(_data("dockerfiles", f"{name}.Dockerfile").read_text())
+    return from_catalogue(data_path("dockerfiles", f"{name}.Dockerfile").read_text())
 
 
 def add_variants(project, names=VARIANTS) -> dict[str, Path]:
@@ -104,7 +105,7 @@ class Build:
         return [step for step, cached in self.steps if not cached]
 
 
-_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
+_CONTEXT_TODO = "pass the project's app folder (`project / \"app\"`), which holds the Dockerfile"
 
 
 def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06",
@@ -113,9 +114,24 @@ def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06
 
     The image gets the notebook's labels, so ``lab.clean`` removes it; the image
     that had the tag before is removed when nothing else uses it (no dangling images).
+    The engine's stream is read by :func:`labhelpers.streams.build_events`.
+
+    Args:
+        context: the build context folder.
+        tag: the image's name and tag.
+        dockerfile: the Dockerfile's name in the context.
+        notebook: whose labels the image gets.
+        nocache: build without the layer cache.
+        target: the stage of a multi-stage Dockerfile to build.
+        client: a ``docker.DockerClient`` (default: the kit's).
+        log: called with one line per step (None: silent).
+
+    Returns:
+        A :class:`Build`: the image's id, the seconds, each step and whether it was cached.
 
     Raises:
-        BuildError: the build failed (the step and the engine's message).
+        BuildError: the build failed (the step and the engine's message), the engine
+            refused it, or the context cannot be read.
 
     Args:
         context: the build context folder.
@@ -138,6 +154,9 @@ def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06
 
     import docker.errors
 
+    if not Path(context).is_dir():  # docker-py's words would be a TypeError
+        raise BuildError(f"The build context of {tag} cannot be read: there is no folder {context}.",
+                         _CONTEXT_TODO)
     client = client or get_client()
     try:
         previous = client.images.get(tag).id
@@ -147,30 +166,33 @@ def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06
     image_id = ""
     say = log or (lambda line: None)
     start = time.monotonic()
-    stream = client.api.build(path=str(context), dockerfile=dockerfile, tag=tag, rm=True,
-                              forcerm=True, nocache=nocache, target=target, decode=True,
-                              labels=labels_for(notebook))
 
     def close_step():
         if steps:
             say(f"  {'cached' if steps[-1][1] else 'ran   '} {steps[-1][0][:90]}")
 
-    for chunk in stream:
-        if "error" in chunk:
-            close_step()
-            raise BuildError(f"building {tag} failed at {steps[-1][0] if steps else 'start'!r}: "
-                             f"{chunk['error'].strip()}",
-                             "read the step's message; fix the Dockerfile and build again")
-        text = chunk.get("stream", "")
-        match = _STEP.match(text)
-        if match:
-            close_step()
-            instruction = match.group(3).strip()
-            steps.append((instruction, instruction.upper().startswith("FROM ")))  # FROM never runs
-        elif "Using cache" in text and steps:
-            steps[-1] = (steps[-1][0], True)
-        elif "aux" in chunk and "ID" in chunk["aux"]:
-            image_id = chunk["aux"]["ID"]
+    try:
+        stream = client.api.build(path=str(context), dockerfile=dockerfile, tag=tag, rm=True,
+                                  forcerm=True, nocache=nocache, target=target, decode=True,
+                                  labels=labels_for(notebook))
+        for event in build_events(stream):
+            if event.kind == "error":
+                close_step()
+                raise BuildError(f"building {tag} failed at {steps[-1][0] if steps else 'start'!r}: "
+                                 f"{event.text}",
+                                 "read the step's message; fix the Dockerfile and build again")
+            if event.kind == "step":
+                close_step()
+                steps.append((event.instruction, event.instruction.upper().startswith("FROM ")))  # FROM never runs
+            elif event.kind == "cached" and steps:
+                steps[-1] = (steps[-1][0], True)
+            elif event.kind == "image":
+                image_id = event.image_id
+    except docker.errors.APIError as err:
+        raise BuildError(f"The engine refused to build {tag}: {err.explanation or err}",
+                         "check the build context folder and the Dockerfile's name, then build again") from None
+    except OSError as err:  # a file of the context is unreadable
+        raise BuildError(f"The build context of {tag} cannot be read: {err}", _CONTEXT_TODO) from None
     close_step()
     seconds = time.monotonic() - start
     if not image_id:
@@ -382,10 +404,6 @@ def compare(project, notebook: str = "06", tag_base: str | None = None, client=N
 
 # ---------------------------------------------------------------- BuildKit
 
-#: A BuildKit step's first line in ``--progress=plain``: ``#6 [stage-0 2/5] WORKDIR /srv``.
-_VERTEX = re.compile(r"^#(\d+) \[([^\]]*\d+/\d+)\] (.*)$")
-_VERTEX_END = re.compile(r"^#(\d+) (CACHED|DONE\b|ERROR\b)")
-
 #: The builders compared by :func:`compare_builders`, as the notebook names them.
 LEGACY = "legacy (docker-py)"
 BUILDKIT = "BuildKit (buildx)"
@@ -487,33 +505,18 @@ def buildkit(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = 
     except docker.errors.ImageNotFound:
         previous = None
     say = log or (lambda line: None)
-    steps: dict[str, list] = {}  # vertex number -> [stage, step number, instruction, cached]
-    stages: list[str] = []  # in the order BuildKit first shows them
-    tail: list[str] = []
-    shown: set[str] = set()
+    reader = BuildKitSteps()
     start = time.monotonic()
     try:
         lines = whales(client, check=False).buildx.build(
             str(context), file=str(Path(context) / dockerfile), tags=[tag], load=True,
             cache=not nocache, labels=labels_for(notebook), progress="plain", stream_logs=True)
         for raw in lines:
-            line = raw.rstrip()
-            tail = (tail + [line])[-12:]
-            started, ended = _VERTEX.match(line), _VERTEX_END.match(line)
-            if started and started.group(1) not in steps:
-                # FROM shows the base's digest on the containerd store: the name is enough
-                instruction = re.sub(r"@sha256:[0-9a-f]+", "", started.group(3).strip())
-                stage, _, number = started.group(2).rpartition(" ")  # "stage-0 2/5", "2/5"
-                stages += [stage] if stage not in stages else []
-                steps[started.group(1)] = [stage, int(number.split("/")[0]), instruction,
-                                           instruction.upper().startswith("FROM ")]
-            elif ended and ended.group(1) in steps and ended.group(1) not in shown:
-                shown.add(ended.group(1))  # a step may end twice (FROM: resolve, then done)
-                step = steps[ended.group(1)]
-                step[3] = step[3] or ended.group(2) == "CACHED"
-                say(f"  {'cached' if step[3] else 'ran   '} {step[2][:90]}")
+            ended = reader.feed(raw)
+            if ended:
+                say(f"  {'cached' if ended[1] else 'ran   '} {ended[0][:90]}")
     except DockerException as err:
-        text = f"{err.stderr or ''}\n{err.stdout or ''}\n" + "\n".join(tail)
+        text = f"{err.stderr or ''}\n{err.stdout or ''}\n" + "\n".join(reader.tail)
         if _buildx_missing(text):
             raise _no_buildx() from None
         last = [t for t in text.splitlines() if t.strip()][-6:]
@@ -525,8 +528,7 @@ def buildkit(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = 
     image_id = client.images.get(tag).id
     _drop_replaced(client, previous, image_id)
     # BuildKit runs independent steps in parallel: their lines come in any order.
-    return Build(tag, image_id, seconds, [(step, cached) for *_, step, cached in sorted(
-        (stages.index(stage), number, step, cached) for stage, number, step, cached in steps.values())])
+    return Build(tag, image_id, seconds, reader.steps())
 
 
 def touch_requirements(project) -> str:

@@ -115,10 +115,34 @@ def _default_sockets() -> list[str]:
     ]
     if sys.platform == "darwin":
         candidates.reverse()  # Desktop's own socket first on macOS
-    from .podman import sockets
-
-    candidates += sockets()  # Podman's Docker-compatible API, when no Docker socket is there
+    candidates += podman_sockets()  # Podman's Docker-compatible API, when no Docker socket is there
     return ["unix://" + path for path in candidates]
+
+
+#: Podman's rootful Docker-compatible socket (Debian's ``podman.socket`` unit uses it too);
+#: :mod:`labhelpers.podman` starts a service there.
+PODMAN_SOCKET = "/run/podman/podman.sock"
+
+
+def podman_rootless_socket(env=None) -> str | None:
+    """The rootless service's socket, ``$XDG_RUNTIME_DIR/podman/podman.sock`` (None without it).
+
+    >>> podman_rootless_socket({"XDG_RUNTIME_DIR": "/run/user/1000"})
+    '/run/user/1000/podman/podman.sock'
+    """
+    runtime = (os.environ if env is None else env).get("XDG_RUNTIME_DIR")
+    return os.path.join(runtime, "podman", "podman.sock") if runtime else None
+
+
+def podman_sockets(env=None) -> list[str]:
+    """Podman's sockets, in the order the kit looks for them: this user's own first.
+
+    >>> podman_sockets({})
+    ['/run/podman/podman.sock']
+    """
+    rootless = podman_rootless_socket(env)
+    own = [rootless] if rootless and os.geteuid() != 0 else []
+    return own + [PODMAN_SOCKET] + ([rootless] if rootless and os.geteuid() == 0 else [])
 
 
 def _tls_from_env(env) -> docker.tls.TLSConfig | None:

@@ -26,14 +26,13 @@ room cache: running at http://192.0.2.10:5000 (5 images held, upstream https://.
 '"registry-mirrors": ["http://192.0.2.10:5000"], "insecure-registries": ["192.0.2.10:5000"]'
 
 ``python -m labhelpers mirror start|stop|status`` drives it; ``prepare`` pulls from it
-first when ``LABHELPERS_MIRROR`` names it (:func:`address_for_pull`). Introduced in the
+first when ``LABHELPERS_MIRROR`` names it (:func:`labhelpers.settings.mirror`). Introduced in the
 README's "Delivering a workshop".
 """
 
 from __future__ import annotations
 
 import json
-import os
 import socket
 from urllib.parse import urlparse
 
@@ -143,7 +142,7 @@ def upstream_answers(upstream: str, timeout: float = 5) -> bool:
 
 def _run_registry(client, image, port: int | None, bind: str, environment: dict, name: str,
                   mode: str = "fill"):
-    from .registry import _host_port, wait_ready
+    from .registry import host_port, wait_ready
 
     box = client.containers.run(
         image.id, name=name, detach=True, labels={LABEL: mode},
@@ -156,7 +155,7 @@ def _run_registry(client, image, port: int | None, bind: str, environment: dict,
     host = "127.0.0.1" if bind in ("0.0.0.0", "") else bind
     if port is None:
         box.reload()
-        port = _host_port(box)
+        port = host_port(box)
     try:
         wait_ready(f"http://{host}:{port}", timeout=30)
     except Exception as err:
@@ -189,7 +188,7 @@ def fill(client=None, port: int | None = None, log=print, refs: list[str] | None
     Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     from . import images
-    from .registry import _host_port, push
+    from .registry import host_port, push
 
     client = _client(client)
     image = images.ensure("registry", client=client, log=log)
@@ -197,7 +196,7 @@ def fill(client=None, port: int | None = None, log=print, refs: list[str] | None
     if leftover is not None:
         leftover.remove(force=True)
     filler = _run_registry(client, image, port, "127.0.0.1", {}, f"{NAME}-fill")
-    port = port or _host_port(filler)
+    port = port or host_port(filler)
     pushed = []
     try:
         for entry in images.CATALOGUE.values():
@@ -333,11 +332,3 @@ def stop(client=None, purge: bool = False) -> str:
         return "room cache: stopped, its volume removed"
     return f"room cache: stopped (its images are kept in the volume {VOLUME})"
 
-
-def address_for_pull() -> str | None:
-    """The mirror ``prepare`` pulls from first: ``LABHELPERS_MIRROR`` (``IP:PORT``), if set.
-
-    >>> address_for_pull()                           # doctest: +SKIP
-    '192.0.2.10:5000'
-    """
-    return os.environ.get("LABHELPERS_MIRROR") or None

@@ -2,7 +2,7 @@
 
 Podman answers the Docker Engine API on a unix socket once ``podman system service``
 listens there: rootful at :data:`ROOTFUL_SOCKET`, rootless at
-``$XDG_RUNTIME_DIR/podman/podman.sock`` (:func:`sockets`). docker-py, curl and the
+``$XDG_RUNTIME_DIR/podman/podman.sock`` (:func:`labhelpers.engine.podman_sockets`). docker-py, curl and the
 ``docker`` CLI reach it with ``DOCKER_HOST=unix:///run/podman/podman.sock``.
 
 Where the host's hard limits are low (a container, a CI runner), Podman's default
@@ -36,37 +36,17 @@ import signal
 import subprocess
 import time
 
+from .settings import PODMAN_RUN_DIR
+# Where Podman's sockets are is the engine finder's knowledge (labhelpers.engine).
+from .engine import PODMAN_SOCKET as ROOTFUL_SOCKET
 from .errors import EngineSetupError, PodmanStartError
 
-#: The rootful service's socket (Debian's ``podman.socket`` unit uses it too).
-ROOTFUL_SOCKET = "/run/podman/podman.sock"
 #: Where the kit keeps its service's ``containers.conf``, pid and log.
-RUN_DIR = "/run/labhelpers-podman"
+RUN_DIR = PODMAN_RUN_DIR
 #: Seconds to wait for the service to answer after it starts.
 BOOT_TIMEOUT = 30
 #: The rlimits the kit asks for (Docker Engine's usual ones), lowered to the host's hard limits.
 WANTED_ULIMITS = {"nofile": 1024, "nproc": 4096}
-
-
-def rootless_socket(env=None) -> str | None:
-    """The rootless service's socket, ``$XDG_RUNTIME_DIR/podman/podman.sock`` (None without it).
-
-    >>> rootless_socket({"XDG_RUNTIME_DIR": "/run/user/1000"})
-    '/run/user/1000/podman/podman.sock'
-    """
-    runtime = (os.environ if env is None else env).get("XDG_RUNTIME_DIR")
-    return os.path.join(runtime, "podman", "podman.sock") if runtime else None
-
-
-def sockets(env=None) -> list[str]:
-    """Podman's sockets, in the order the kit looks for them: this user's own first.
-
-    >>> sockets({})
-    ['/run/podman/podman.sock']
-    """
-    rootless = rootless_socket(env)
-    own = [rootless] if rootless and os.geteuid() != 0 else []
-    return own + [ROOTFUL_SOCKET] + ([rootless] if rootless and os.geteuid() == 0 else [])
 
 
 def is_podman(version: dict) -> bool:
@@ -233,13 +213,11 @@ def start(log=print) -> str:
         )
     with open(os.path.join(RUN_DIR, "service.pid"), "w") as f:
         f.write(str(proc.pid))
-    deadline = time.monotonic() + BOOT_TIMEOUT
-    while time.monotonic() < deadline:
-        if _answers(ROOTFUL_SOCKET) is not None:
-            return status()
-        if proc.poll() is not None:
-            break
-        time.sleep(0.3)
+    from .waiting import wait_until
+
+    if isinstance(wait_until(lambda: _answers(ROOTFUL_SOCKET) or proc.poll() is not None,
+                             BOOT_TIMEOUT, interval=0.3, error=None), dict):
+        return status()
     tail = open(logfile).read()[-600:]
     raise EngineSetupError(
         f"`podman system service` did not answer on {ROOTFUL_SOCKET} within {BOOT_TIMEOUT} s. "

@@ -34,7 +34,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import settings
 from .errors import RoomError
+from .waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "jupyterhub" / "jupyterhub_config.py"
@@ -209,7 +211,7 @@ def isolation_in_force() -> str | None:
     >>> isolation_in_force() is None or ":" in isolation_in_force()
     True
     """
-    level = os.environ.get("LABHELPERS_ISOLATION")
+    level = settings.room_isolation()
     if not level:
         return None
     return f"{level}: {ISOLATION.get(level, 'unknown level')}"
@@ -246,7 +248,7 @@ def host_config(isolation: str) -> dict:
     >>> host_config("rootless")["cap_add"]
     []
     """
-    pids = int(os.environ.get("LAB_PIDS_LIMIT", "1024"))
+    pids = settings.pids_limit()
     if isolation == "dind":
         return {"cap_add": ["ALL"], "cap_drop": ["SYS_RESOURCE"], "pids_limit": pids,
                 "security_opt": ["seccomp=unconfined", "apparmor=unconfined"]}
@@ -457,7 +459,7 @@ def record_check(task: str, passed: bool) -> None:
 
     >>> record_check("a web app on port 8081", True)
     """
-    path = os.environ.get("LAB_PROGRESS_FILE")
+    path = settings.progress_file()
     if not path:
         return
     try:
@@ -608,15 +610,14 @@ class HubClient:
         if response.status_code not in (201, 202, 400):  # 400: already running
             raise RoomError(f"The hub refused to start {name}'s server: {response.text[:200]}",
                             "Check the hub's log (build/hub/hub.log).")
-        while time.monotonic() - start < timeout:
+        def ready():
             server = (self.api("GET", f"/users/{name}").get("servers") or {}).get("")
-            if server and server.get("ready"):
-                ping = self.session.get(f"{self.url}/user/{name}/api/status", timeout=30)
-                if ping.status_code == 200:
-                    return time.monotonic() - start
-            time.sleep(0.5)
-        raise RoomError(f"{name}'s server was not ready after {timeout:.0f} s.",
-                        f"Look at `docker logs lab-{name}` and the hub's log.")
+            return bool(server and server.get("ready")) and self.session.get(
+                f"{self.url}/user/{name}/api/status", timeout=30).status_code == 200
+
+        wait_until(ready, timeout, interval=0.5, error=RoomError, what=f"{name}'s server to be ready",
+                   todo=f"Look at `docker logs lab-{name}` and the hub's log.")
+        return time.monotonic() - start
 
     def stop(self, name: str, timeout: float = 60) -> None:
         """Stop a participant's server and wait until it is gone.
@@ -626,11 +627,8 @@ class HubClient:
             timeout: the most seconds to wait.
         """
         self.session.delete(f"{self.url}/hub/api/users/{name}/server", timeout=60)
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if not (self.api("GET", f"/users/{name}").get("servers") or {}):
-                return
-            time.sleep(0.5)
+        wait_until(lambda: not (self.api("GET", f"/users/{name}").get("servers") or {}), timeout,
+                   interval=0.5, error=None)
 
     def server_api(self, name: str, method: str, path: str, **kwargs):
         """A call of a participant's Jupyter server API, through the hub's proxy.
@@ -909,7 +907,7 @@ class Hub:
         exe = Path(sys.executable).with_name("jupyterhub")
         # LAB_HUB_URL (an https:// address with LAB_HUB_SSL_CERT/KEY) serves the room beyond
         # this machine; by default the hub listens on loopback only.
-        public = os.environ.get("LAB_HUB_URL", f"http://127.0.0.1:{port}")
+        public = settings.hub_url(port)
         env = {**os.environ, "LAB_HUB_STATE": str(state), "LAB_HUB_URL": public, **(env or {})}
         ensure_network(env.get("LAB_HUB_NETWORK", "lab-hub"), env.get("LAB_HUB_SUBNET", DEFAULT_SUBNET))
         log = state.parent / f"hub-{port}.log"
@@ -917,17 +915,14 @@ class Hub:
                                    stdout=log.open("w"), stderr=subprocess.STDOUT)
         local = public.replace("://0.0.0.0", "://127.0.0.1").replace("://[::]", "://127.0.0.1")
         hub = cls(local, state, process, log, env)
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
+        def answers():
             if process.poll() is not None:
                 raise RoomError(f"The hub exited: {log.read_text()[-1500:]}", f"Read {log}.")
-            try:
-                # its own certificate may name the room's host, not 127.0.0.1: not checked here
-                if requests.get(f"{hub.url}/hub/api", timeout=2, verify=False).status_code == 200:
-                    return hub
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
+            # its own certificate may name the room's host, not 127.0.0.1: not checked here
+            return requests.get(f"{hub.url}/hub/api", timeout=2, verify=False).status_code == 200
+
+        if wait_until(answers, timeout, interval=0.5, error=None, ignore=(requests.RequestException,)):
+            return hub
         hub.stop()
         raise RoomError(f"The hub did not answer in {timeout:.0f} s.", f"Read {log}.")
 

@@ -7,7 +7,7 @@ that make it behave like the original, imported with ``docker import`` and
 tagged with the original's name. Stand-ins carry the label
 ``org.labhelpers.standin=<original>``, and :func:`labhelpers.doctor` says so.
 
->>> from labhelpers.images import CATALOGUE
+>>> from labhelpers.catalogue import CATALOGUE
 >>> build(CATALOGUE["python"])                    # doctest: +SKIP
 
 Introduced in ``00-start-here``.
@@ -16,60 +16,17 @@ Introduced in ``00-start-here``.
 from __future__ import annotations
 
 import glob
-import hashlib
 import io
 import os
 import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
 
+from . import settings
+from .catalogue import TRIM, Recipe
 from .errors import ImageError
 from .labels import STANDIN
-
-#: Debian release a stand-in is built from unless its recipe names another (the
-#: official images' ``trixie``: Debian 13, whose python3 is 3.13).
-SUITE = "trixie"
-
-# Trimmed from every stand-in: documentation, manuals, translations, apt's lists and
-# caches, logs; the official slim images drop the same.
-_TRIM = [
-    "usr/share/doc/*", "usr/share/man/*", "usr/share/info/*", "usr/share/locale/*",
-    "usr/share/lintian/*", "usr/share/linda/*", "var/lib/apt/lists/*", "var/cache/apt/*",
-    "var/cache/debconf/*-old", "var/log/*", "var/lib/dpkg/*-old", "tmp/*",
-]
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How to build a stand-in from Debian packages.
-
-    Attributes:
-        packages: Debian packages to install on top of ``minbase``.
-        script: shell run inside the root filesystem (``chroot``) after install.
-        changes: Dockerfile instructions applied by ``docker import``
-            (``CMD``, ``ENV``, ``EXPOSE``, ``WORKDIR``, ``USER``, ``ENTRYPOINT``).
-        suite: the Debian release to build from (``trixie``; ``sid`` where the
-            newest packages are the point, as for today's Docker Engine).
-    """
-
-    packages: tuple[str, ...]
-    script: str = ""
-    changes: tuple[str, ...] = field(default_factory=tuple)
-    suite: str = SUITE
-
-    def digest(self) -> str:
-        """A short hash of everything that shapes the root filesystem.
-
-        >>> Recipe(("python3",)).digest() == Recipe(("python3",)).digest()
-        True
-        >>> Recipe(("python3",)).digest() == Recipe(("python3",), suite="sid").digest()
-        False
-        """
-        text = "\n".join([self.suite, *self.packages, self.script, *_TRIM])
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
 
 def debian_mirror(apt_dir: str = "/etc/apt") -> str:
     """The Debian mirror the host's apt uses (``LABHELPERS_DEBIAN_MIRROR`` wins).
@@ -84,7 +41,7 @@ def debian_mirror(apt_dir: str = "/etc/apt") -> str:
     >>> debian_mirror()                               # doctest: +SKIP
     'http://.../debian'
     """
-    override = os.environ.get("LABHELPERS_DEBIAN_MIRROR")
+    override = settings.debian_mirror()
     if override:
         return override
     for path in sorted(glob.glob(os.path.join(apt_dir, "sources.list.d", "*.sources"))):
@@ -136,12 +93,6 @@ def _require_tools() -> str:
     return tool
 
 
-def cache_dir() -> str:
-    """The kit's cache folder (``$XDG_CACHE_HOME/labhelpers``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "labhelpers")
-
-
 def _run(cmd: list[str], what: str) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if done.returncode:
@@ -160,12 +111,12 @@ def rootfs_path(spec) -> str:
     one is imported again in seconds (a second engine, a pruned one, the current
     engine of ``make test-current``).
 
-    >>> from labhelpers.images import CATALOGUE
+    >>> from labhelpers.catalogue import CATALOGUE
     >>> rootfs_path(CATALOGUE["python"]).endswith(".tar")
     True
     """
     name = spec.ref.replace("/", "_").replace(":", "_")
-    return os.path.join(cache_dir(), "rootfs", f"{name}-{spec.standin.digest()}.tar")
+    return settings.cache_path("rootfs", f"{name}-{spec.standin.digest()}.tar")
 
 
 def download(specs, log=print) -> None:
@@ -176,7 +127,7 @@ def download(specs, log=print) -> None:
     root filesystem is already kept (:func:`rootfs_path`) are skipped.
 
     Args:
-        specs: :class:`~labhelpers.images.ImageSpec` entries with a stand-in recipe.
+        specs: :class:`~labhelpers.catalogue.ImageSpec` entries with a stand-in recipe.
         log: called with progress lines.
 
     Raises:
@@ -193,7 +144,7 @@ def download(specs, log=print) -> None:
     tool = _require_tools()
     mirror = debian_mirror()
     for suite, packages in sorted(wanted.items()):
-        debs = os.path.join(cache_dir(), "debootstrap", suite)
+        debs = settings.cache_path("debootstrap", suite)
         os.makedirs(debs, exist_ok=True)
         t0 = time.monotonic()
         log(f"debootstrap {suite}: fetching {len(packages)} packages and what they need ...")
@@ -207,7 +158,7 @@ def download(specs, log=print) -> None:
 def _make_rootfs(recipe: Recipe, tar: str, log) -> None:
     tool = _require_tools()
     mirror = debian_mirror()
-    debs = os.path.join(cache_dir(), "debootstrap", recipe.suite)
+    debs = settings.cache_path("debootstrap", recipe.suite)
     os.makedirs(debs, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="labhelpers-rootfs-") as tmp:
         root = os.path.join(tmp, "rootfs")
@@ -218,7 +169,7 @@ def _make_rootfs(recipe: Recipe, tar: str, log) -> None:
         log(f"  root filesystem ready in {time.monotonic() - t0:.0f} s")
         script = "set -e\n" + recipe.script + "\napt-get clean\n"
         _run(["chroot", root, "/bin/sh", "-c", script], "the stand-in's setup script")
-        for pattern in _TRIM:
+        for pattern in TRIM:
             for path in glob.glob(os.path.join(root, pattern)):
                 if os.path.isdir(path) and not os.path.islink(path):
                     shutil.rmtree(path, ignore_errors=True)
@@ -255,7 +206,7 @@ def _imported_id(answer: str) -> str:
 
 
 def build(spec, client, log=print) -> str:
-    """Build and tag the stand-in for ``spec`` (an :class:`~labhelpers.images.ImageSpec`).
+    """Build and tag the stand-in for ``spec`` (an :class:`~labhelpers.catalogue.ImageSpec`).
 
     The root filesystem is made once with debootstrap and kept (see
     :func:`rootfs_path`); later builds, into this engine or another, import it.

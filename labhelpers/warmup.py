@@ -26,7 +26,7 @@ import threading
 import time
 
 from . import images
-from .standin import cache_dir
+from .settings import cache_path
 
 #: Seconds an image is expected to take when no earlier run measured it: a stand-in
 #: built from Debian packages on a 2-core machine (imported from the cache: seconds).
@@ -37,16 +37,16 @@ POLL = 1.0
 
 def status_path() -> str:
     """The background prepare's progress file."""
-    return os.path.join(cache_dir(), "prepare-status.json")
+    return cache_path("prepare", "prepare-status.json")
 
 
 def log_path() -> str:
     """The background prepare's log."""
-    return os.path.join(cache_dir(), "prepare.log")
+    return cache_path("prepare", "prepare.log")
 
 
 def _times_path() -> str:
-    return os.path.join(cache_dir(), "prepare-times.json")
+    return cache_path("prepare", "prepare-times.json")
 
 
 def _read(path: str) -> dict:
@@ -183,7 +183,7 @@ def start() -> str:
     """
     if running():
         return f"the lab's images are already being prepared (log: {log_path()})"
-    os.makedirs(cache_dir(), exist_ok=True)
+    os.makedirs(cache_path("prepare"), exist_ok=True)
     with open(log_path(), "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "labhelpers", "prepare", "--record"],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -250,15 +250,17 @@ def wait_for(notebook: str, client=None, log=print, timeout: float = 1800) -> bo
     if not todo:
         return False
     if running():
-        deadline = time.monotonic() + timeout
+        from .waiting import wait_until
+
         with tqdm(total=len(todo), desc=f"images for notebook {notebook}", unit="image") as bar:
-            while running() and time.monotonic() < deadline:
+            def done_or_stopped():
                 left = missing()
                 bar.n = len(todo) - len(left)
                 bar.set_postfix_str(f"about {seconds_left(_read(status_path())):.0f} s left")
-                if not left:
-                    return True
-                time.sleep(POLL)
+                return "done" if not left else (not running() and "stopped")
+
+            if wait_until(done_or_stopped, timeout, interval=POLL, error=None) == "done":
+                return True
     if missing():
         images.prepare(client, log, notebook=notebook)
     return True

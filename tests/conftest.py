@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 
 import pytest
 
 import labhelpers as lab
 from labhelpers.errors import EngineError
+from labhelpers.ports import free_port  # noqa: F401 (the tests import it from here)
 
 REQUIRE = os.environ.get("LABHELPERS_REQUIRE_ENGINE") == "1"
 
@@ -53,7 +53,3 @@ def clean_env(monkeypatch, tmp_path):
     lab.engine.reset()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

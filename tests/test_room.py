@@ -11,13 +11,13 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
-import socket
 import time
 from pathlib import Path
 
 import pytest
 
 from labhelpers import room
+from labhelpers.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = os.environ.get("LABHELPERS_ROOM_IMAGE", room.DEFAULT_IMAGE)
@@ -33,12 +33,6 @@ ROOM_RULES = [
     # the doctor's table has one more row in a room: the isolation in force (checked below)
     (r"(?m)^isolation\s+rootless: .*\n?", ""),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_config_serves_the_room_image_isolated(monkeypatch, tmp_path):
@@ -97,10 +91,10 @@ def hub(docker_client_or_skip, tmp_path_factory):
         pytest.skip("JupyterHub and the proxy (make hub-deps) are installed by `make test-room`, "
                     "which runs this")
     state = tmp_path_factory.mktemp("hub-state")
-    port = _free_port()
+    port = free_port()
     env = {"LAB_IMAGE": IMAGE, "LAB_HUB_NETWORK": NETWORK, "LAB_HUB_SUBNET": SUBNET,
-           "LAB_HUB_PREFIX": PREFIX, "LAB_HUB_API_PORT": str(_free_port()),
-           "LAB_HUB_PROXY_API_PORT": str(_free_port())}
+           "LAB_HUB_PREFIX": PREFIX, "LAB_HUB_API_PORT": str(free_port()),
+           "LAB_HUB_PROXY_API_PORT": str(free_port())}
     started = room.Hub.start(state, port=port, env=env)
     try:
         api = started.client()

@@ -131,20 +131,25 @@ def settle(client, service: str, replicas: int, avoid=(), timeout: float = SETTL
     (skipped: it needs machines, on the engine.)
     """
     log = log or (lambda line: None)
+    from ..waiting import wait_until
+
     start = time.monotonic()
-    seen = None
-    while time.monotonic() - start < timeout:
+    seen = [None]
+
+    def settled():
         table = placement(client, service)
         counts = table.groupby("node").size().to_dict() if len(table) else {}
-        if counts != seen:
+        if counts != seen[0]:
             log(f"{time.monotonic() - start:5.1f} s  running: "
                 + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
-            seen = counts
-        if len(table) == replicas and not set(counts).intersection(avoid):
-            return table
-        time.sleep(0.5)
+            seen[0] = counts
+        return table if len(table) == replicas and not set(counts).intersection(avoid) else None
+
+    found = wait_until(settled, timeout, interval=0.5, error=None)
+    if found is not None:
+        return found
     raise MachineError(f"Service {service!r} did not reach {replicas} running tasks within "
-                       f"{timeout:.0f} s (now: {seen}).",
+                       f"{timeout:.0f} s (now: {seen[0]}).",
                        "look at its tasks: client.services.get(NAME).tasks()")
 
 

@@ -25,13 +25,11 @@ from __future__ import annotations
 import struct
 from typing import Iterable, Iterator, NamedTuple
 
+from ..errors import FramingError
+
 STDIN, STDOUT, STDERR = 0, 1, 2
 NAMES = {STDIN: "stdin", STDOUT: "stdout", STDERR: "stderr"}
 HEADER = struct.Struct(">BxxxL")
-
-
-class FramingError(ValueError):
-    """The bytes are not a multiplexed stream (a TTY stream, or a truncated one)."""
 
 
 class Frame(NamedTuple):
@@ -53,12 +51,22 @@ class Frame(NamedTuple):
 def parse_header(header: bytes) -> tuple[int, int]:
     """Split an 8-byte frame header into (stream, size).
 
+    Args:
+        header: the 8 bytes.
+
+    Returns:
+        ``(stream, size)``: 0, 1 or 2, and the payload's length.
+
+    Raises:
+        FramingError: the first byte names no stream (a TTY's bytes are no frames).
+
     >>> parse_header(b"\\x02\\x00\\x00\\x00\\x00\\x00\\x01\\x00")
     (2, 256)
     """
     stream, size = HEADER.unpack(header)
     if stream not in NAMES:
-        raise FramingError(f"not a frame header: {header!r} (a TTY stream has no frames)")
+        raise FramingError(f"Not a frame header: {header!r} (a TTY stream has no frames).",
+                           "read a container started with tty=True as raw bytes (split(..., tty=True))")
     return stream, size
 
 
@@ -74,7 +82,17 @@ class FrameDecoder:
         self._buffer = bytearray()
 
     def feed(self, data: bytes) -> list[Frame]:
-        """Add the bytes of one read; return the frames now complete."""
+        """Add the bytes of one read; return the frames now complete.
+
+        Args:
+            data: the bytes of one read, cut anywhere.
+
+        Returns:
+            The frames completed by them (none, one or several).
+
+        Raises:
+            FramingError: the bytes are not a multiplexed stream.
+        """
         if self.tty:
             return [Frame(STDOUT, bytes(data))] if data else []
         self._buffer += data
@@ -100,10 +118,12 @@ class FrameDecoder:
         >>> d.close()
         Traceback (most recent call last):
         ...
-        labhelpers.rawapi.frames.FramingError: the stream ended inside a frame (11 bytes left)
+        labhelpers.errors.FramingError: The stream ended inside a frame (11 bytes left).
+        What to do: read the stream to its end (the connection closed early, or the bytes were cut)
         """
         if self._buffer:
-            raise FramingError(f"the stream ended inside a frame ({len(self._buffer)} bytes left)")
+            raise FramingError(f"The stream ended inside a frame ({len(self._buffer)} bytes left).",
+                               "read the stream to its end (the connection closed early, or the bytes were cut)")
 
 
 def demux(chunks: Iterable[bytes], tty: bool = False) -> Iterator[Frame]:

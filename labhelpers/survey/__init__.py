@@ -29,7 +29,8 @@ Introduced in ``05-more-modules``.
 from .analysis import ALIVE_DAYS, RULES, alive, categorise_one, frame, releases_per_year, where_now
 from .cache import Cache
 from .fetch import SIMPLE_JSON, fetch_metadata, list_projects, session, survey, user_agent
-from .index import Index, SurveyError, index_from_pip, json_base_for, pip_default_index
+from ..errors import SurveyError
+from .index import Index, index_from_pip, json_base_for, pip_default_index
 from .records import TALK_EXAMPLES, normalise, scrub, trim
 from .snapshots import DATA_DIR, LIVE_ENV, latest_snapshot, load, load_snapshot, save_snapshot
 

@@ -18,7 +18,7 @@ import re
 import threading
 import time
 
-from ..standin import cache_dir
+from ..settings import cache_path
 
 
 class Cache:
@@ -37,7 +37,7 @@ class Cache:
     """
 
     def __init__(self, folder: str | None = None, max_age: float = 24 * 3600):
-        self.folder = folder or os.path.join(cache_dir(), "survey")
+        self.folder = folder or cache_path("survey")
         self.max_age = max_age
         self.hits = 0
         self.misses = 0

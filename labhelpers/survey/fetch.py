@@ -22,7 +22,8 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from .cache import Cache
-from .index import Index, SurveyError, index_from_pip
+from ..errors import SurveyError
+from .index import Index, index_from_pip
 from .records import TALK_EXAMPLES, missing, normalise, scrub, trim
 
 #: The PEP 691 content type of the JSON simple API.
@@ -106,7 +107,7 @@ def list_projects(index: Index, term: str = "docker", http=None, cache: Cache | 
 
     >>> list_projects(Index("http://127.0.0.1:9/simple/", "nowhere", None))  # doctest: +SKIP
     Traceback (most recent call last):
-    labhelpers.survey.index.SurveyError: The package index (nowhere) cannot be reached: ConnectionError. ...
+    labhelpers.errors.SurveyError: The package index (nowhere) cannot be reached: ConnectionError. ...
 
     (skipped: it would wait for retries; ``tests/test_survey.py`` serves a small index instead.)
 

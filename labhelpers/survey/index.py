@@ -16,11 +16,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 
-from ..errors import LabError
-
-
-class SurveyError(LabError):
-    """The index cannot be surveyed (unreachable, or without the APIs needed)."""
+from ..errors import SurveyError
 
 
 @dataclass(frozen=True)

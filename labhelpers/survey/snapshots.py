@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from pathlib import Path
 
+from ..errors import SurveyError
+from ..settings import live_survey
 from .fetch import survey
-from .index import SurveyError
 
 #: Where the shipped snapshots live (``survey-<term>-<date>.json.gz``).
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -131,7 +131,7 @@ def load(term: str = "docker", live: bool | None = None, log=print, **kwargs) ->
     Introduced in ``05-more-modules``.
     """
     if live is None:
-        live = os.environ.get(LIVE_ENV) == "1"
+        live = live_survey()
     if live:
         try:
             records, meta = survey(term, **kwargs)

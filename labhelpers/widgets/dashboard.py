@@ -39,7 +39,9 @@ import docker.errors
 import ipywidgets as widgets
 
 from .. import stats as labstats
-from ..labels import MANAGED, _filters
+from ..labels import MANAGED
+from ..labels import filters as lab_filters
+from .summary import TextSummary
 
 ACTIONS = ("start", "stop", "restart", "remove", "logs")
 ICONS = {"start": "play", "stop": "stop", "restart": "refresh", "remove": "trash", "logs": "file-text"}
@@ -153,7 +155,7 @@ class Row(widgets.HBox):
         self._set("memory", "" if mem is None else f"{mem:.1f} MiB")
 
 
-class Dashboard(widgets.VBox):
+class Dashboard(TextSummary, widgets.VBox):
     """A live table of containers with start / stop / restart / remove / logs buttons.
 
     Args:
@@ -205,9 +207,15 @@ class Dashboard(widgets.VBox):
         scope = "all" if self.all else (f"notebook={self.notebook!r}" if self.notebook else "lab")
         return f"Dashboard({scope}, {len(self.rows)} containers)"
 
+    def summary(self) -> str:
+        """What a saved notebook shows instead of the widget: one line per container."""
+        with self._lock:
+            rows = [f"{name}: {row.state}" for name, row in self.rows.items()]
+        return "\n".join([repr(self), *rows])
+
     # -- listing -------------------------------------------------------------
     def _list(self) -> list[dict]:
-        filters = None if self.all else _filters(self.notebook)
+        filters = None if self.all else lab_filters(self.notebook)
         return self.client.api.containers(all=True, filters=filters)
 
     def row(self, name: str) -> Row:
@@ -379,6 +387,7 @@ class Dashboard(widgets.VBox):
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        self.show_summary()
 
     def close(self) -> None:
         """Stop the timer and the stats threads, and close the widget."""
