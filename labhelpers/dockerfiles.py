@@ -624,11 +624,11 @@ def compare_builders(project, notebook: str = "06", tag_base: str | None = None,
     ``RUN --mount`` bind-mounts the wheels and keeps pip's cache between builds).
 
     Args:
-        project: the project folder (:func:`labhelpers.builds.scaffold`).
-        notebook: the notebook whose labels the images carry.
-        tag_base: the images' repository (default: ``nbNN-variant``).
-        client: a ``docker.DockerClient`` (default: the kit's).
-        log: called with progress lines (None: silent).
+        project: the project that :func:`labhelpers.builds.scaffold` made.
+        notebook: two digits, for the images' labels.
+        tag_base: the repository of the images (default: ``nbNN-variant``).
+        client: the engine's ``docker.DockerClient`` (default: the kit's).
+        log: where progress lines go (None: silent).
 
     Returns:
         A DataFrame indexed by builder and Dockerfile: cold build and rebuild times.
