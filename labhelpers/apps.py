@@ -196,6 +196,10 @@ def run(image: str, notebook: str, base: str, port: int | None = None, client=No
     Raises:
         AppError: ``wait`` and the app does not answer (the message holds its last lines).
 
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+        container_port: the app's port inside the container, as ``PORT/tcp``.
+
     >>> run("nb01-hello-flask:latest", "01", "web").name    # doctest: +SKIP
     'nb01-web'
     """

@@ -62,6 +62,12 @@ def from_catalogue(dockerfile: str) -> str:
     ``${python}`` becomes the slim Python image's reference, ``${python_full}`` the
     full one's (:data:`labhelpers.images.CATALOGUE`); any other ``$WORD`` is left as is.
 
+    Args:
+        dockerfile: the template's text.
+
+    Returns:
+        The Dockerfile's text.
+
     >>> from labhelpers.images import spec
     >>> from_catalogue("FROM ${python}\\nENV PATH=/venv/bin:$PATH") == (
     ...     f"FROM {spec('python').ref}\\nENV PATH=/venv/bin:$PATH")
@@ -75,6 +81,12 @@ def from_catalogue(dockerfile: str) -> str:
 
 def project_dir(notebook: str = "06") -> Path:
     """The default folder of a notebook's build project, in the kit's cache.
+
+    Args:
+        notebook: the notebook's two digits.
+
+    Returns:
+        ``<cache>/projects/nbNN-project`` (it may not exist yet).
 
     >>> project_dir().name
     'nb06-project'
@@ -250,6 +262,9 @@ class EventReader:
 
     Pure: it only reads dictionaries, so it is tested without Ansible.
 
+    Args:
+        playbook: the playbook's name, for the :class:`PlayResult`.
+
     >>> r = EventReader("build.yml")
     >>> r.feed({"_event": "v2_playbook_on_play_start", "play": {"name": "build"}})
     >>> line = r.feed({"_event": "v2_runner_on_ok", "task": {"name": "Build"},
@@ -266,6 +281,18 @@ class EventReader:
         self.play = ""
 
     def feed(self, event: dict):
+        """Read one event; what it shows, if anything.
+
+        Args:
+            event: one event of the ``ansible.posix.jsonl`` callback, as a dict.
+
+        Returns:
+            The :class:`TaskLine` of a task that starts; a list of them (one per host) for
+            a task's result; None for the events that show nothing.
+
+        >>> EventReader("build.yml").feed({"_event": "v2_playbook_on_task_start", "task": {"name": "Build"}}).task
+        'Build'
+        """
         kind = event.get("_event", "")
         if kind == "v2_playbook_on_task_start":
             return TaskLine(self.play, event.get("task", {}).get("name", "?"), "")

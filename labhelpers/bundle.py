@@ -72,6 +72,24 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str, where: str) -> "Manifest":
+        """Read a manifest written by :func:`export_bundle`.
+
+        Args:
+            text: the manifest's JSON.
+            where: the bundle, named in messages.
+
+        Returns:
+            The :class:`Manifest`.
+
+        Raises:
+            BundleError: another format, or unreadable JSON.
+
+        >>> Manifest.from_json('{"format": 0}', "old.tar.gz")    # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        BundleError: old.tar.gz is a bundle of format 0; this kit reads format 1.
+
+        Introduced in README.md ("Delivering a workshop"); no notebook calls it.
+        """
         try:
             data = json.loads(text)
             if data.get("format") != FORMAT:
@@ -101,8 +119,16 @@ def source_root() -> Path | None:
 def requirements(extras=EXTRAS) -> list[str]:
     """The package's own requirements, with those of ``extras``, from its metadata.
 
+    Args:
+        extras: the extras whose requirements are included too.
+
+    Returns:
+        Requirement strings, markers removed (``docker>=7.1``...).
+
     >>> any(r.startswith("docker") for r in requirements())
     True
+
+    Introduced in README.md ("Delivering a workshop"); no notebook calls it.
     """
     from importlib.metadata import requires
 
@@ -136,8 +162,17 @@ def build_wheelhouse(dest: str, python_version: str | None = None, log=print, cl
     Raises:
         BundleError: pip failed (no network, no index, no wheel for that Python).
 
+    Args:
+        dest: the folder for the wheels (made if missing).
+        log: called with progress lines.
+
+    Returns:
+        The names of the wheels in ``dest``, sorted.
+
     >>> build_wheelhouse("wheelhouse")                 # doctest: +SKIP
     ['labhelpers-0.1.0-py3-none-any.whl', 'docker-7.1.0-py3-none-any.whl', ...]
+
+    Introduced in README.md ("Delivering a workshop"); no notebook calls it.
     """
     root = source_root()
     os.makedirs(dest, exist_ok=True)
@@ -195,6 +230,8 @@ def export_bundle(path: str, client=None, wheelhouse: str | None = None,
 
     >>> export_bundle("lab-bundle.tar.gz").summary()   # doctest: +SKIP
     '3 images (python:3.13-slim-trixie, registry:2, redis:8), 62 wheels, 412 MB unpacked'
+
+    Introduced in README.md ("Delivering a workshop"); no notebook calls it.
     """
     from . import __version__
     from .engine import client as get_client
@@ -301,8 +338,13 @@ def import_bundle(path: str, client=None, log=print, load: bool = True) -> Manif
         BundleError: the file is missing, truncated or corrupt (nothing loaded).
         EngineError: no engine to load the images into (nothing loaded).
 
+    Returns:
+        The bundle's :class:`Manifest`.
+
     >>> import_bundle("lab-bundle.tar.gz").summary()   # doctest: +SKIP
     '3 images (python:3.13-slim-trixie, registry:2, redis:8), 62 wheels, 412 MB unpacked'
+
+    Introduced in README.md ("Delivering a workshop"); no notebook calls it.
     """
     from .engine import client as get_client
 

@@ -251,6 +251,12 @@ def refs() -> set[str]:
 def for_notebook(notebook: str | None = None) -> list[ImageSpec]:
     """The catalogue entries one notebook needs (every entry when ``notebook`` is None).
 
+    Args:
+        notebook: two digits, or None for every entry.
+
+    Returns:
+        The :class:`ImageSpec` entries, in the catalogue's order.
+
     >>> [entry.ref for entry in for_notebook("00")]
     ['python:3.13-slim-trixie']
     """

@@ -93,8 +93,15 @@ def probe(argv) -> Tool | None:
     Args:
         argv: the command, e.g. ``["docker", "compose"]`` or ``["docker-compose"]``.
 
+    Returns:
+        The :class:`Tool` with its version, or None.
+
     >>> probe(["docker-compose"])                    # doctest: +SKIP
     Tool(argv=('docker-compose',), version='2.40.3')
+    >>> probe(["h15-no-such-compose"]) is None
+    True
+
+    (the first is skipped: its version is the one installed here.)
     """
     if not shutil.which(argv[0]):
         return None

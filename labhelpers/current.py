@@ -194,6 +194,9 @@ def stop(purge: bool = False) -> str:
     Args:
         purge: also remove the volume holding its images and containers.
 
+    Returns:
+        One line saying what was removed.
+
     >>> stop()                                       # doctest: +SKIP
     'current engine: stopped (its images are kept in the volume labhelpers-current-data)'
     """
@@ -221,6 +224,10 @@ def command(argv: list[str]) -> list[str]:
     Raises:
         EngineSetupError: the current engine is not running, or this is not Linux
             as root (entering namespaces needs both).
+
+    Returns:
+        ``nsenter ... unshare ... sh -c ... argv``: the engine's network namespace, and its
+        socket bound at the default path.
 
     >>> command(["docker", "ps"])[:2]                # doctest: +SKIP
     ['nsenter', '--net=/proc/4242/ns/net']
@@ -252,9 +259,20 @@ def run(argv: list[str]) -> int:
     DOCKER_HOST and DOCKER_CONTEXT are left out of its environment, so docker-py and
     the CLI find the engine where a learner's do: at the default socket.
 
+    Args:
+        argv: the command and its arguments.
+
+    Returns:
+        The command's exit status.
+
+    Raises:
+        EngineSetupError: as :func:`command`.
+
     >>> run(["docker", "version", "--format", "{{.Server.Version}}"])   # doctest: +SKIP
     28.5.2+dfsg4
     0
+
+    (skipped: they need the current engine running.)
     """
     env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
     return subprocess.run(command(argv), env=env).returncode

@@ -47,6 +47,15 @@ def variant(name: str) -> str:
 
     Their base images are the catalogue's (:func:`labhelpers.builds.from_catalogue`).
 
+    Args:
+        name: the variant's name, a key of :data:`VARIANTS` or :data:`BUILDKIT_VARIANTS`.
+
+    Returns:
+        The Dockerfile's text.
+
+    Raises:
+        BuildError: there is no such variant.
+
     >>> from labhelpers.images import spec
     >>> variant("naive").splitlines()[1] == f"FROM {spec('python-full').ref}"
     True
@@ -124,7 +133,22 @@ def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06
         BuildError: the build failed (the step and the engine's message), the engine
             refused it, or the context cannot be read.
 
+    Args:
+        context: the build context folder.
+        tag: the tag to give the image.
+        dockerfile: the Dockerfile's name inside ``context``.
+        notebook: the notebook whose labels the image carries.
+        nocache: build every step afresh.
+        target: the stage to stop at (multi-stage Dockerfiles).
+        client: a ``docker.DockerClient`` (default: the kit's).
+        log: called with one line per step (None: silent).
+
+    Returns:
+        The :class:`Build`: image id, seconds, and each step with whether it was cached.
+
     >>> build(project_dir() / "app", "nb06-app:try")  # doctest: +SKIP
+
+    (skipped: it builds on the engine.) Introduced in ``06-container-builds``.
     """
     from .engine import client as get_client
 
@@ -216,6 +240,13 @@ def _drop_replaced(client, old_id: str | None, new_id: str) -> None:
 def touch_code(project, line: str | None = None) -> str:
     """Make a one-line code change to the app (a comment line appended); returns the old text.
 
+    Args:
+        project: the project folder (:func:`labhelpers.builds.scaffold`).
+        line: the line to append (default: a comment with the time).
+
+    Returns:
+        The file's text before the change (write it back to undo).
+
     >>> import tempfile
     >>> p = scaffold(tempfile.mkdtemp() + "/demo", log=None)
     >>> old = touch_code(p)
@@ -229,15 +260,35 @@ def touch_code(project, line: str | None = None) -> str:
 
 
 def layers(image) -> int:
-    """The number of filesystem layers of an image (its ``RootFS``)."""
+    """The number of filesystem layers of an image (its ``RootFS``).
+
+    Args:
+        image: a ``docker.models.images.Image``.
+
+    Returns:
+        How many layers its root filesystem has.
+
+    >>> class Image: attrs = {"RootFS": {"Layers": ["sha256:a", "sha256:b"]}}
+    >>> layers(Image())
+    2
+    """
     return len(image.attrs.get("RootFS", {}).get("Layers", []))
 
 
 def stages(dockerfile_text: str) -> list[str]:
     """The named stages of a Dockerfile (``FROM ... AS name``), read with dockerfile-parse.
 
+    Args:
+        dockerfile_text: the Dockerfile's text.
+
+    Returns:
+        The stages' names, in order (unnamed stages left out).
+
     >>> stages(variant("multi-stage"))
     ['builder']
+
+    >>> stages("FROM python:3.13-slim-trixie AS deps\\nRUN true\\nFROM deps AS app\\n")
+    ['deps', 'app']
     """
     import io
 
@@ -278,8 +329,24 @@ def measure(project, name: str, notebook: str = "06", tag_base: str | None = Non
     a one-line change of ``app.py``, which is then undone. Named build stages are
     tagged too, so cleanup finds them.
 
+    Args:
+        project: the project folder (:func:`labhelpers.builds.scaffold`).
+        name: the variant, a key of :data:`VARIANTS`.
+        notebook: the notebook whose labels the images carry.
+        tag_base: the images' repository (default: ``nbNN-variant``).
+        client: a ``docker.DockerClient`` (default: the kit's).
+        log: called with one line per build (None: silent).
+
+    Returns:
+        The :class:`Measurement`: size, cold build, rebuild, layers, steps re-run.
+
     >>> measure(project_dir(), "naive").row()          # doctest: +SKIP
     {'variant': 'naive', 'size (MB)': 420, ...}
+
+    >>> measure(project, "deps-first").rebuild_s < 5     # doctest: +SKIP
+    True
+
+    (skipped: it builds on the engine, for seconds to minutes.)
     """
     from .engine import client as get_client
 
@@ -308,7 +375,22 @@ def measure(project, name: str, notebook: str = "06", tag_base: str | None = Non
 def compare(project, notebook: str = "06", tag_base: str | None = None, client=None, log=print):
     """Measure all four :data:`VARIANTS`; a pandas DataFrame, one row each.
 
+    Args:
+        project: the project folder (:func:`labhelpers.builds.scaffold`).
+        notebook: the notebook whose labels the images carry.
+        tag_base: the images' repository (default: ``nbNN-variant``).
+        client: a ``docker.DockerClient`` (default: the kit's).
+        log: called with progress lines (None: silent).
+
+    Returns:
+        A DataFrame indexed by variant: size (MB), cold build (s), rebuild (s), layers, re-run.
+
     >>> compare(project_dir())                          # doctest: +SKIP
+
+    >>> compare(project).loc["multi-stage", "size (MB)"]     # doctest: +SKIP
+    131
+
+    (skipped: it builds on the engine, for seconds to minutes.)
     """
     import pandas as pd
 
@@ -455,7 +537,20 @@ def touch_requirements(project) -> str:
     The dependencies stay the same, but every step from its ``COPY`` on runs again:
     what a real dependency change costs, without needing new wheels.
 
+    Args:
+        project: the project folder (:func:`labhelpers.builds.scaffold`).
+
+    Returns:
+        The file's text before the change (write it back to undo).
+
     >>> import tempfile
+    >>> p = scaffold(tempfile.mkdtemp() + "/demo", log=None)
+    >>> old = touch_requirements(p)
+    >>> (p / "app" / "requirements.txt").read_text().startswith(old)
+    True
+
+    >>> import tempfile
+    >>> from labhelpers.builds import scaffold
     >>> p = scaffold(tempfile.mkdtemp() + "/demo", log=None)
     >>> old = touch_requirements(p)
     >>> (p / "app" / "requirements.txt").read_text().startswith(old)
@@ -528,7 +623,22 @@ def compare_builders(project, notebook: str = "06", tag_base: str | None = None,
     Rows: ``deps-first`` with each builder, then ``cache-mount`` (BuildKit only:
     ``RUN --mount`` bind-mounts the wheels and keeps pip's cache between builds).
 
+    Args:
+        project: the project that :func:`labhelpers.builds.scaffold` made.
+        notebook: two digits, for the images' labels.
+        tag_base: the repository of the images (default: ``nbNN-variant``).
+        client: the engine's ``docker.DockerClient`` (default: the kit's).
+        log: where progress lines go (None: silent).
+
+    Returns:
+        A DataFrame indexed by builder and Dockerfile: cold build and rebuild times.
+
     >>> compare_builders(project_dir())                       # doctest: +SKIP
+
+    >>> compare_builders(project).index.tolist()[0]  # doctest: +SKIP
+    ('legacy (docker-py)', 'deps-first')
+
+    (skipped: it builds on the engine, for seconds to minutes.)
     """
     import pandas as pd
 
@@ -548,6 +658,9 @@ def lint(dockerfile) -> list[dict]:
 
     Returns:
         One dict per finding: line, code, level, message.
+
+    Raises:
+        BuildError: hadolint is not installed, or it failed.
 
     >>> [f["code"] for f in lint("FROM python:latest\\n")]     # doctest: +SKIP
     ['DL3007']

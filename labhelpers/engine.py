@@ -162,6 +162,13 @@ def _tls_from_env(env) -> docker.tls.TLSConfig | None:
 def current_context_name(env=None) -> str:
     """The docker context the CLI would use now.
 
+    Args:
+        env: the environment to read (default: this process's); ``DOCKER_CONTEXT`` wins
+            over the ``currentContext`` of the docker config file.
+
+    Returns:
+        The context's name, ``"default"`` when none is chosen.
+
     >>> current_context_name({"DOCKER_CONTEXT": "remote"})
     'remote'
     """
@@ -385,10 +392,18 @@ def client(timeout: int = 60) -> docker.DockerClient:
         EngineError: no usable engine; the message says what to do.
         EngineRefusesClient: the engine refuses the installed docker-py (upgrade it).
 
+    Args:
+        timeout: seconds docker-py waits for each answer.
+
+    Returns:
+        The shared ``docker.DockerClient``, its API version negotiated with the engine.
+
     >>> import labhelpers as lab
     >>> lab.client().containers.run("python:3.13-slim-trixie", "echo hi",
     ...                             remove=True)    # doctest: +SKIP
     b'hi\\n'
+
+    (skipped: it needs an engine.) Introduced in ``00-start-here``.
     """
     endpoint = find_endpoint()
     with _lock:
@@ -417,8 +432,17 @@ def reset() -> None:
 def round_trip_ms(api: docker.APIClient, repeat: int = 20) -> float:
     """Median time of ``GET /_ping`` through ``api``, in milliseconds.
 
+    Args:
+        api: a ``docker.APIClient`` (``lab.client().api``).
+        repeat: how many pings.
+
+    Returns:
+        The median, in milliseconds.
+
     >>> round_trip_ms(lab.client().api)             # doctest: +SKIP
     1.2
+
+    (skipped: it needs an engine.)
     """
     api.ping()  # warm the connection pool
     times = []

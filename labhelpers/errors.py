@@ -24,6 +24,13 @@ class LabError(Exception):
     Args:
         what: what went wrong, one sentence.
         todo: what the learner should do about it.
+
+    >>> err = LabError("The engine is not running.", "start it: `sudo systemctl start docker`")
+    >>> print(err)
+    The engine is not running.
+    What to do: start it: `sudo systemctl start docker`
+
+    Introduced in ``00-start-here``.
     """
 
     def __init__(self, what: str, todo: str = ""):

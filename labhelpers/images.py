@@ -48,6 +48,12 @@ def spec(name: str) -> ImageSpec:
     Raises:
         ImageError: the image is not in the catalogue.
 
+    Args:
+        name: a catalogue name (``"python"``) or a full reference.
+
+    Returns:
+        Its :class:`ImageSpec`.
+
     >>> spec("python:3.13-slim-trixie").ref
     'python:3.13-slim-trixie'
     """
@@ -64,6 +70,12 @@ def spec(name: str) -> ImageSpec:
 def bundle_path(ref: str) -> str:
     """Where the offline bundle tarball of ``ref`` is looked for.
 
+    Args:
+        ref: the image's full reference.
+
+    Returns:
+        The path of the ``.tar`` in the kit's cache folder (it may not exist).
+
     >>> bundle_path("python:3.13-slim-trixie").endswith("python_3.13-slim-trixie.tar")
     True
     """
@@ -76,7 +88,20 @@ def offline() -> bool:
 
 
 def present(client, ref: str):
-    """The image ``ref`` if the engine has it, else None."""
+    """The image ``ref`` if the engine has it, else None.
+
+    Args:
+        client: a ``docker.DockerClient``.
+        ref: the image's reference.
+
+    Returns:
+        The ``docker.models.images.Image``, or None.
+
+    >>> present(lab.client(), "python:3.13-slim-trixie").tags   # doctest: +SKIP
+    ['python:3.13-slim-trixie']
+
+    (skipped: it asks the engine.) Introduced in ``00-start-here``.
+    """
     try:
         return client.images.get(ref)
     except docker.errors.ImageNotFound:
@@ -85,6 +110,12 @@ def present(client, ref: str):
 
 def short_tag(tag: str) -> str:
     """A tag as Docker Engine lists it: Podman names Docker Hub's images in full.
+
+    Args:
+        tag: an image's tag as the engine lists it.
+
+    Returns:
+        The tag without ``docker.io/library/`` or ``docker.io/``.
 
     >>> short_tag("docker.io/library/python:3.13-slim-trixie")
     'python:3.13-slim-trixie'
@@ -96,7 +127,19 @@ def short_tag(tag: str) -> str:
 
 
 def is_standin(image) -> bool:
-    """True for an image the kit built from OS packages in place of the original."""
+    """True for an image the kit built from OS packages in place of the original.
+
+    Args:
+        image: a ``docker.models.images.Image``.
+
+    Returns:
+        True when its stand-in label names one of its own tags.
+
+    >>> is_standin(lab.client().images.get("redis:8"))     # doctest: +SKIP
+    True
+
+    (skipped: it needs the image on an engine.) Introduced in ``00-start-here``.
+    """
     return bool(image.labels.get(STANDIN)) and image.labels.get(STANDIN) in map(short_tag, image.tags)
 
 
@@ -200,6 +243,19 @@ def ensure_outcome(name: str, client=None, log=print, build: bool = True) -> Out
         client: a ``docker.DockerClient`` (default: the kit's).
         log: called with progress lines.
         build: build a stand-in when nothing else works (False: raise instead).
+
+    Returns:
+        An :class:`Outcome`: the reference, how it came (``present``, ``pulled``,
+        ``bundle``, ``stand-in``), the seconds, the image.
+
+    Raises:
+        ImageError: the image is not in the catalogue, or could not be made present
+            (the message lists what was tried).
+
+    >>> ensure_outcome("python").how                 # doctest: +SKIP
+    'present'
+
+    (skipped: it needs an engine.) Introduced in ``00-start-here``.
     """
     from .engine import client as get_client
 
@@ -331,6 +387,12 @@ def size_note(client=None) -> str:
     The table gives the unpacked layers on every store (what the official sizes are
     quoted in); ``docker images`` on the containerd store counts more.
 
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+
+    Returns:
+        The line, computed from the engine's image store.
+
     >>> size_note()                                  # doctest: +SKIP
     'size (MB): the unpacked layers (classic image store: docker images shows the same)'
 
@@ -345,9 +407,18 @@ def size_note(client=None) -> str:
 def table(client=None):
     """The catalogue as a pandas DataFrame: what each image is for and how it is here.
 
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+
+    Returns:
+        One row per catalogue image: image, used for, notebooks, here (missing, stand-in,
+        official), size (MB), official (MB).
+
     >>> table()                                      # doctest: +SKIP
                          image  ... size (MB)
     0  python:3.13-slim-trixie  ...       119
+
+    (skipped: it asks the engine.) Introduced in ``00-start-here``.
     """
     import pandas as pd
 

@@ -46,6 +46,12 @@ def labels_for(notebook: str, **extra: str) -> dict[str, str]:
         notebook: two digits, ``"00"`` to ``"06"``.
         **extra: more labels; keys without a dot get the ``org.labhelpers.`` prefix.
 
+    Returns:
+        ``{"org.labhelpers.managed": "true", "org.labhelpers.notebook": notebook, ...}``.
+
+    Raises:
+        LabError: ``notebook`` is not two digits.
+
     >>> labels_for("04", role="demo")["org.labhelpers.role"]
     'demo'
     """
@@ -60,6 +66,16 @@ def name(notebook: str, base: str) -> str:
 
     Two learners sharing one engine set different prefixes (``alice-``, ``bob-``)
     and never collide.
+
+    Args:
+        notebook: two digits, ``"00"`` to ``"06"``.
+        base: the object's own part of the name.
+
+    Returns:
+        ``[LABHELPERS_PREFIX]nbNN-base``.
+
+    Raises:
+        LabError: ``notebook`` is not two digits.
 
     >>> name("02", "hello")
     'nb02-hello'

@@ -74,8 +74,16 @@ def _container(client):
 def room_address(port: int = PORT) -> str:
     """``IP:PORT`` of this machine as the room sees it (the address of its default route).
 
+    Args:
+        port: the mirror's port on this machine.
+
+    Returns:
+        ``IP:PORT``; ``127.0.0.1`` when the machine has no route out.
+
     >>> room_address().endswith(":5000")
     True
+
+    Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         try:
@@ -94,8 +102,13 @@ def config_line(address: str) -> str:
     Args:
         address: the mirror's ``IP:PORT`` as the room reaches it.
 
+    Returns:
+        The JSON fragment, without braces.
+
     >>> config_line("10.0.0.5:5000")
     '"registry-mirrors": ["http://10.0.0.5:5000"], "insecure-registries": ["10.0.0.5:5000"]'
+
+    Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     return (f'"registry-mirrors": {json.dumps([f"http://{address}"])}, '
             f'"insecure-registries": {json.dumps([address])}')
@@ -108,8 +121,17 @@ READ_ONLY = {"REGISTRY_STORAGE_MAINTENANCE": '{"readonly": {"enabled": true}, "u
 def upstream_answers(upstream: str, timeout: float = 5) -> bool:
     """True when the upstream registry answers its API root (any HTTP status).
 
+    Args:
+        upstream: the registry's URL.
+        timeout: seconds to wait for an answer.
+
+    Returns:
+        True when it answered at all, False when it could not be reached.
+
     >>> upstream_answers("http://127.0.0.1:9", timeout=1)
     False
+
+    Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     try:
         requests.get(f"{upstream.rstrip('/')}/v2/", timeout=timeout)
@@ -162,6 +184,8 @@ def fill(client=None, port: int | None = None, log=print, refs: list[str] | None
 
     >>> fill()                                       # doctest: +SKIP
     ['python:3.13-slim-trixie', 'registry:2', 'redis:8', 'docker:28-dind', 'python:3.13-trixie']
+
+    Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     from . import images
     from .registry import host_port, push
@@ -213,6 +237,8 @@ def start(client=None, port: int = PORT, bind: str = "0.0.0.0", upstream: str | 
 
     >>> print(start(fill_first=False))               # doctest: +SKIP
     room cache: running at http://192.0.2.10:5000 ...
+
+    Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     from . import images
 
@@ -247,8 +273,16 @@ def _held(url: str) -> list[str]:
 def status(client=None) -> str:
     """Whether the room cache runs, what it holds, and the participants' ``daemon.json`` line.
 
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+
+    Returns:
+        A few lines: running or not, the images held, the ``daemon.json`` line to add.
+
     >>> print(status())                              # doctest: +SKIP
     room cache: not running (start it: python -m labhelpers mirror start)
+
+    (skipped: it asks the engine.) Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     client = _client(client)
     box = _container(client)
@@ -272,8 +306,17 @@ def status(client=None) -> str:
 def stop(client=None, purge: bool = False) -> str:
     """Remove the room cache's container; what it holds stays in its volume unless ``purge``.
 
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+        purge: also remove the volume holding the cached images.
+
+    Returns:
+        One line saying what was removed.
+
     >>> stop()                                       # doctest: +SKIP
     'room cache: stopped (its images are kept in the volume labhelpers-mirror-data)'
+
+    (skipped: it removes a container of the engine.) Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     client = _client(client)
     for name in (NAME, f"{NAME}-fill"):

@@ -52,6 +52,12 @@ WANTED_ULIMITS = {"nofile": 1024, "nproc": 4096}
 def is_podman(version: dict) -> bool:
     """True when a ``GET /version`` answer comes from Podman (it names a "Podman Engine" component).
 
+    Args:
+        version: the engine's answer to ``GET /version`` (``client.version()``).
+
+    Returns:
+        True for Podman.
+
     >>> is_podman({"Version": "20.10.24", "Components": [{"Name": "Engine"}]})
     False
     """
@@ -60,6 +66,12 @@ def is_podman(version: dict) -> bool:
 
 def describe(version: dict) -> str:
     """The engine in a few words: ``Podman 4.3.1 (Docker API 1.41)`` or ``Docker Engine 20.10.24``.
+
+    Args:
+        version: the engine's answer to ``GET /version``.
+
+    Returns:
+        The engine's name, version and (for Podman) the Docker API version it serves.
 
     >>> describe({"Version": "4.3.1", "ApiVersion": "1.41", "Components": [{"Name": "Podman Engine"}]})
     'Podman 4.3.1 (Docker API 1.41)'
@@ -110,6 +122,12 @@ LOCAL_REGISTRIES = ("127.0.0.1", "localhost")
 def registries(system: str = "/etc/containers/registries.conf") -> str:
     """The kit's ``registries.conf``: the system's, and this machine's registries without TLS.
 
+    Args:
+        system: the system's ``registries.conf`` (read when it exists).
+
+    Returns:
+        The text of the kit's ``registries.conf``.
+
     >>> 'location = "127.0.0.1"' in registries("/nonexistent")
     True
     """
@@ -151,6 +169,12 @@ def _pid() -> int | None:
 def status(path: str = ROOTFUL_SOCKET) -> str:
     """One line: whether a Podman service answers at ``path``, what it is, and whose it is.
 
+    Args:
+        path: the service's socket.
+
+    Returns:
+        The line, with what to do when no service answers.
+
     >>> status("/nonexistent.sock")
     'podman: no service at unix:///nonexistent.sock (start one: python -m labhelpers engine podman start)'
     """
@@ -177,6 +201,11 @@ def start(log=print) -> str:
     Raises:
         EngineSetupError: Podman is not installed, this is not root, or the service
             never answered (the message holds the end of its log).
+
+    >>> start()                                      # doctest: +SKIP
+    'podman: Podman 4.3.1 (Docker API 1.41) at unix:///run/podman/podman.sock, ...'
+
+    (skipped: it starts a service, as root.)
     """
     if _answers(ROOTFUL_SOCKET) is not None:
         return status()
@@ -301,8 +330,18 @@ def smoke_test(client, image: str, timeout: float = 30) -> float:
             or the container did not end within ``timeout`` seconds.
         docker.errors.APIError: any other failure.
 
+    Args:
+        client: a ``docker.DockerClient`` on the engine to try.
+        image: an image present there, with ``true`` in it.
+        timeout: the most seconds the container may take.
+
+    Returns:
+        The seconds from create to the end of the wait.
+
     >>> smoke_test(lab.client(), "python:3.13-slim-trixie")   # doctest: +SKIP
     0.75
+
+    (skipped: it needs an engine.)
     """
     import docker.errors
     import requests.exceptions
@@ -339,8 +378,16 @@ _podman_urls: dict[str, bool] = {}
 def serves(client) -> bool:
     """True when ``client`` (a ``DockerClient`` or ``APIClient``) talks to Podman; asked once per URL.
 
+    Args:
+        client: a ``docker.DockerClient`` or ``docker.APIClient``.
+
+    Returns:
+        True for Podman; the answer is kept per engine URL.
+
     >>> serves(lab.client())                         # doctest: +SKIP
     False
+
+    (skipped: it asks the engine.)
     """
     api = getattr(client, "api", client)
     if api.base_url not in _podman_urls:
@@ -356,8 +403,16 @@ def run_healthcheck(container) -> str | None:
     one on request (``GET /libpod/containers/{id}/healthcheck``); Docker Engine runs them
     itself. :func:`labhelpers.apps.wait_healthy` uses this (notebook 01).
 
+    Args:
+        container: a ``docker.models.containers.Container``.
+
+    Returns:
+        The health status (``healthy``, ``unhealthy``, ``starting``) on Podman, else None.
+
     >>> run_healthcheck(web)                         # doctest: +SKIP
     'healthy'
+
+    (skipped: it needs an engine and a container with a HEALTHCHECK.)
     """
     api = container.client.api
     if not serves(api):

@@ -61,6 +61,12 @@ class Registry:
     def ref(self, repo_tag: str) -> str:
         """The full name of ``repo_tag`` in this registry.
 
+        Args:
+            repo_tag: ``repository:tag``.
+
+        Returns:
+            ``ADDRESS/repository:tag``.
+
         >>> Registry(None, "127.0.0.1:5000").ref("app:1")
         '127.0.0.1:5000/app:1'
         """
@@ -71,7 +77,19 @@ class Registry:
         return requests.get(f"{self.url}/v2/_catalog", timeout=5).json().get("repositories") or []
 
     def tags(self, repo: str) -> list[str]:
-        """The tags of one repository (``GET /v2/REPO/tags/list``)."""
+        """The tags of one repository (``GET /v2/REPO/tags/list``).
+
+        Args:
+            repo: the repository, without the registry's address.
+
+        Returns:
+            Its tags, empty when it has none.
+
+        >>> reg.tags("hello-flask")                      # doctest: +SKIP
+        ['1.0']
+
+        (skipped: it needs the running registry.)
+        """
         return requests.get(f"{self.url}/v2/{repo}/tags/list", timeout=5).json().get("tags") or []
 
     def software(self) -> str:
@@ -136,7 +154,19 @@ def host_port(container, port: str = "5000/tcp") -> int:
 
 
 def wait_ready(url: str, timeout: float = 30) -> None:
-    """Wait until ``url/v2/`` answers 200, or raise :class:`RegistryError`."""
+    """Wait until ``url/v2/`` answers 200, or raise :class:`RegistryError`.
+
+    Args:
+        url: the registry's base URL (``http://127.0.0.1:PORT``).
+        timeout: the most seconds to wait.
+
+    Raises:
+        RegistryError: no 200 within ``timeout``.
+
+    >>> wait_ready("http://127.0.0.1:9", timeout=0.5)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    RegistryError: The registry at http://127.0.0.1:9 did not answer within 0 s (ConnectionError).
+    """
     def answers() -> bool:
         answer = requests.get(f"{url}/v2/", timeout=2)
         if answer.status_code != 200:
@@ -229,6 +259,10 @@ def push(ref: str, client=None) -> dict:
     Returns:
         ``{"ref", "layers", "digest"}``: what was sent, summarized.
 
+    Args:
+        ref: the image's full name in the registry (``Registry.ref``).
+        client: a ``docker.DockerClient`` (default: the kit's).
+
     >>> push(reg.ref("hello-flask:1.0"))             # doctest: +SKIP
     {'ref': '127.0.0.1:49153/hello-flask:1.0', 'layers': 3, 'digest': 'sha256:...'}
     """
@@ -242,8 +276,17 @@ def push(ref: str, client=None) -> dict:
 def pull(ref: str, client=None) -> dict:
     """Pull ``ref`` from the registry with a progress bar; the summary as :func:`push`.
 
+    Args:
+        ref: the image's full name in the registry (``Registry.ref``).
+        client: a ``docker.DockerClient`` (default: the kit's).
+
+    Returns:
+        ``{"ref", "layers", "digest"}``, as :func:`push`.
+
     >>> pull(reg.ref("hello-flask:1.0"))["layers"]   # doctest: +SKIP
     3
+
+    (skipped: they need the running registry.)
     """
     from .engine import client as get_client
 

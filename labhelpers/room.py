@@ -15,7 +15,7 @@ view of who is where, and the progress file the exercise checkers write.
 >>> hub = Hub.start()                                    # doctest: +SKIP
 >>> hub.client().create_accounts(3)                       # doctest: +SKIP
 
-Not used by a notebook; the instructor's side of the kit (README, "Rooms").
+Introduced in README.md ("Rooms"), the instructor's side of the kit; no notebook uses it.
 """
 
 from __future__ import annotations
@@ -548,7 +548,19 @@ class HubClient:
         self.token = token
 
     def api(self, method: str, path: str, **kwargs):
-        """One call of the hub's REST API; a refusal becomes a RoomError."""
+        """One call of the hub's REST API; a refusal becomes a RoomError.
+
+        Args:
+            method: ``GET``, ``POST``, ``DELETE``...
+            path: the API path after ``/hub/api`` (``/users``).
+            **kwargs: more ``requests`` arguments (``json=...``).
+
+        Returns:
+            The answer's JSON, or None for an empty answer.
+
+        Raises:
+            RoomError: the hub answered 400 or more (the message holds its answer).
+        """
         response = self.session.request(method, f"{self.url}/hub/api{path}", timeout=60, **kwargs)
         if response.status_code >= 400:
             raise RoomError(f"The hub answered {response.status_code} to {method} {path}: "
@@ -608,13 +620,28 @@ class HubClient:
         return time.monotonic() - start
 
     def stop(self, name: str, timeout: float = 60) -> None:
-        """Stop a participant's server and wait until it is gone."""
+        """Stop a participant's server and wait until it is gone.
+
+        Args:
+            name: the participant.
+            timeout: the most seconds to wait.
+        """
         self.session.delete(f"{self.url}/hub/api/users/{name}/server", timeout=60)
         wait_until(lambda: not (self.api("GET", f"/users/{name}").get("servers") or {}), timeout,
                    interval=0.5, error=None)
 
     def server_api(self, name: str, method: str, path: str, **kwargs):
-        """A call of a participant's Jupyter server API, through the hub's proxy."""
+        """A call of a participant's Jupyter server API, through the hub's proxy.
+
+        Args:
+            name: the participant.
+            method: ``GET``, ``POST``...
+            path: the API path after ``/user/NAME/api`` (``/kernels``).
+            **kwargs: more ``requests`` arguments.
+
+        Returns:
+            The ``requests.Response``, whatever its status.
+        """
         response = self.session.request(method, f"{self.url}/user/{name}/api{path}", timeout=60, **kwargs)
         return response
 
@@ -642,7 +669,17 @@ class HubClient:
                 self.server_api(name, "DELETE", f"/kernels/{kernel}")
 
     def start_kernel(self, name: str) -> str:
-        """Start a python3 kernel in a participant's server; returns its id."""
+        """Start a python3 kernel in a participant's server; returns its id.
+
+        Args:
+            name: the participant.
+
+        Returns:
+            The kernel's id.
+
+        Raises:
+            RoomError: the server refused.
+        """
         response = self.server_api(name, "POST", "/kernels", json={"name": "python3"})
         if response.status_code >= 400:
             raise RoomError(f"{name}'s server refused a kernel: {response.status_code} {response.text[:200]}",
@@ -745,7 +782,14 @@ class HubClient:
         return problems
 
     def progress(self, name: str) -> list[str]:
-        """The exercises a participant's checkers passed (their progress file, via the proxy)."""
+        """The exercises a participant's checkers passed (their progress file, via the proxy).
+
+        Args:
+            name: the participant.
+
+        Returns:
+            The tasks passed, sorted; empty when there is no progress file yet.
+        """
         response = self.server_api(name, "GET", "/contents/.lab-progress.json", params={"content": 1})
         if response.status_code != 200:
             return []
@@ -774,7 +818,19 @@ class HubClient:
 
 
 async def asyncio_wait(awaitable, timeout: float):
-    """``asyncio.wait_for`` with at least a tenth of a second."""
+    """``asyncio.wait_for`` with at least a tenth of a second.
+
+    Args:
+        awaitable: what to wait for.
+        timeout: seconds (at least 0.1 is used).
+
+    Returns:
+        What ``awaitable`` returns.
+
+    >>> import asyncio
+    >>> asyncio.run(asyncio_wait(asyncio.sleep(0, result="done"), 0))
+    'done'
+    """
     import asyncio
 
     return await asyncio.wait_for(awaitable, max(timeout, 0.1))

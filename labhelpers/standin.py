@@ -38,8 +38,13 @@ def debian_mirror(apt_dir: str = "/etc/apt") -> str:
     Raises:
         ImageError: no Debian mirror is configured on this machine.
 
+    Returns:
+        The mirror's URL, ending in ``/debian``.
+
     >>> debian_mirror()                               # doctest: +SKIP
     'http://.../debian'
+
+    (skipped: the answer is this machine's apt configuration.)
     """
     override = settings.debian_mirror()
     if override:
@@ -110,6 +115,12 @@ def rootfs_path(spec) -> str:
     The name carries the recipe's hash: a changed recipe builds anew, an unchanged
     one is imported again in seconds (a second engine, a pruned one, the current
     engine of ``make test-current``).
+
+    Args:
+        spec: an :class:`~labhelpers.images.ImageSpec` with a stand-in recipe.
+
+    Returns:
+        The path of the ``.tar`` in the kit's cache folder (it may not exist yet).
 
     >>> from labhelpers.catalogue import CATALOGUE
     >>> rootfs_path(CATALOGUE["python"]).endswith(".tar")
@@ -216,6 +227,16 @@ def build(spec, client, log=print) -> str:
 
     Raises:
         ImageError: not root, no debootstrap, no mirror, or a step failed.
+
+    Args:
+        spec: an :class:`~labhelpers.images.ImageSpec` with a stand-in recipe.
+        client: a ``docker.DockerClient`` on the engine to build into.
+        log: called with progress lines.
+
+    >>> build(CATALOGUE["redis"], lab.client())      # doctest: +SKIP
+    'sha256:...'
+
+    (skipped: it needs root, debootstrap and an engine, and takes minutes the first time.)
     """
     recipe: Recipe = spec.standin
     tar = rootfs_path(spec)

@@ -80,6 +80,12 @@ def _alive(pid) -> bool:
 def running(status: dict | None = None) -> bool:
     """True while a background prepare is at work.
 
+    Args:
+        status: the progress file's content (default: read it).
+
+    Returns:
+        True while it runs (its process is alive and it has not finished).
+
     >>> running({"pid": None})
     False
     """
@@ -123,6 +129,13 @@ class Recorder:
 def seconds_left(status: dict, workers: int | None = None) -> float:
     """How long the images not ready yet should still take, shared among the workers.
 
+    Args:
+        status: the progress file's content.
+        workers: images made side by side (default: the machine's CPUs).
+
+    Returns:
+        The seconds, estimated from each image's expected time.
+
     >>> seconds_left({"images": {"a": {"state": "waiting", "since": None, "expected": 60},
     ...                          "b": {"state": "ready", "since": 0, "expected": 10}}}, workers=2)
     30.0
@@ -139,6 +152,12 @@ def seconds_left(status: dict, workers: int | None = None) -> float:
 
 def summary(status: dict | None = None) -> str | None:
     """One line on the background prepare, for the doctor; None when none runs.
+
+    Args:
+        status: the progress file's content (default: read it).
+
+    Returns:
+        ``N/M ready; being made: ...; waiting: ... (about S s left)``, or None.
 
     >>> summary({})
     """
@@ -176,7 +195,19 @@ def start() -> str:
 
 
 def record(client=None, log=print) -> list:
-    """Prepare every image, notebook 00's first, keeping the progress file (``prepare --record``)."""
+    """Prepare every image, notebook 00's first, keeping the progress file (``prepare --record``).
+
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+        log: called with progress lines.
+
+    Returns:
+        What :func:`labhelpers.images.prepare` returns for every image.
+
+    >>> record(log=lambda line: None)                # doctest: +SKIP
+
+    (skipped: it prepares every image on the engine, minutes the first time.)
+    """
     recorder = Recorder([e.ref for e in images.CATALOGUE.values()])
     _write(status_path(), recorder.state)
     try:

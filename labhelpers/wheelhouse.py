@@ -63,7 +63,18 @@ class Wheelhouse:
         return f"Wheelhouse({len(self.wheels)} wheels, {'cached' if self.cached else 'downloaded'})"
 
     def copy_to(self, dest: str) -> str:
-        """Copy the wheels into ``dest`` (a build context's ``wheels/``); return it."""
+        """Copy the wheels into ``dest`` (a build context's ``wheels/``); return it.
+
+        Args:
+            dest: the folder to copy into (made if missing).
+
+        Returns:
+            ``dest``.
+
+        >>> import tempfile
+        >>> Wheelhouse(tempfile.mkdtemp(), (), cached=True).copy_to(tempfile.mkdtemp() + "/wheels").endswith("wheels")
+        True
+        """
         os.makedirs(dest, exist_ok=True)
         for wheel in self.wheels:
             shutil.copy2(os.path.join(self.path, wheel), dest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import subprocess
 import sys
@@ -98,6 +99,21 @@ def test_clean_removes_the_labs_objects_and_nothing_else(client, user_and_lab_ob
     assert lab.cleanup.managed(client, NB) == []
 
 
-def test_clean_never_lists_catalogue_images(client, python_image):
+def test_clean_never_lists_catalogue_images(client, python_image, prefix, monkeypatch):
+    # A catalogue image that carries the lab's labels (an image built FROM a labelled
+    # one inherits them) must still be left alone. The real catalogue images carry no
+    # such label, so the test adds an entry of its own to the catalogue, for a real
+    # image built here with notebook 99's labels.
+    ref = f"{prefix}-catalogue:1"
+    entry = dataclasses.replace(next(iter(lab.catalogue.CATALOGUE.values())), ref=ref, notebooks=(NB,))
+    monkeypatch.setitem(lab.catalogue.CATALOGUE, f"{prefix}-catalogue", entry)
+    image = _build(client, ref, labels=lab.labels_for(NB))
+    try:
+        assert image.labels[MANAGED] == "true"
+        assert ref not in {m.name for m in lab.cleanup.managed(client)}
+        lab.cleanup.clean(NB, client=client)
+        assert _exists(client, "image", image), "clean removed an image of the catalogue"
+    finally:
+        client.images.remove(image.id, force=True)
     refs = {m.name for m in lab.cleanup.managed(client)}
     assert "python:3.13-slim-trixie" not in refs

@@ -60,8 +60,19 @@ def parse_header(header: bytes) -> tuple[int, int]:
     Raises:
         FramingError: the first byte names no stream (a TTY's bytes are no frames).
 
+    Args:
+        header: the 8 bytes: stream (1 byte), 3 zero bytes, size (4 bytes, big-endian).
+
+    Returns:
+        ``(stream, size)``: 0 stdin, 1 stdout, 2 stderr; the payload's length.
+
+    Raises:
+        FramingError: the bytes are not a frame header (a TTY stream has none).
+
     >>> parse_header(b"\\x02\\x00\\x00\\x00\\x00\\x00\\x01\\x00")
     (2, 256)
+
+    Introduced in ``02-docker-engine-api``.
     """
     stream, size = HEADER.unpack(header)
     if stream not in NAMES:
@@ -75,6 +86,14 @@ class FrameDecoder:
 
     Args:
         tty: the container has a TTY: no framing, every byte is stdout.
+
+    >>> d = FrameDecoder()
+    >>> d.feed(b"\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x02h")   # half a frame: nothing yet
+    []
+    >>> d.feed(b"i")
+    [Frame(stream=1, data=b'hi')]
+
+    Introduced in ``02-docker-engine-api``.
     """
 
     def __init__(self, tty: bool = False):
@@ -92,6 +111,18 @@ class FrameDecoder:
 
         Raises:
             FramingError: the bytes are not a multiplexed stream.
+
+        Args:
+            data: the bytes of one read, however they fall between frames.
+
+        Returns:
+            The frames completed by these bytes (none, one or several).
+
+        Raises:
+            FramingError: the bytes are not framed (a TTY stream decoded without ``tty``).
+
+        >>> FrameDecoder(tty=True).feed(b"raw")
+        [Frame(stream=1, data=b'raw')]
         """
         if self.tty:
             return [Frame(STDOUT, bytes(data))] if data else []
@@ -129,8 +160,20 @@ class FrameDecoder:
 def demux(chunks: Iterable[bytes], tty: bool = False) -> Iterator[Frame]:
     """Frames from an iterable of reads (a socket, ``resp.read1`` calls, a list of bytes).
 
+    Args:
+        chunks: the reads, in order.
+        tty: the container has a TTY: no framing, every byte is stdout.
+
+    Yields:
+        Each :class:`Frame` as soon as it is complete.
+
+    Raises:
+        FramingError: a header is not one, or the stream ends inside a frame.
+
     >>> list(demux([b"\\x01\\x00\\x00\\x00\\x00\\x00", b"\\x00\\x02ok"]))
     [Frame(stream=1, data=b'ok')]
+
+    Introduced in ``02-docker-engine-api``.
     """
     decoder = FrameDecoder(tty)
     for chunk in chunks:
@@ -141,8 +184,20 @@ def demux(chunks: Iterable[bytes], tty: bool = False) -> Iterator[Frame]:
 def split(chunks: Iterable[bytes], tty: bool = False) -> tuple[bytes, bytes]:
     """(stdout, stderr), each joined, from a framed stream.
 
+    Args:
+        chunks: the reads, in order.
+        tty: the container has a TTY: everything is stdout.
+
+    Returns:
+        ``(stdout, stderr)`` as bytes.
+
+    Raises:
+        FramingError: as :func:`demux`.
+
     >>> split([b"\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x02a\\n\\x02\\x00\\x00\\x00\\x00\\x00\\x00\\x02b\\n"])
     (b'a\\n', b'b\\n')
+
+    Introduced in ``02-docker-engine-api``.
     """
     out = {STDOUT: [], STDERR: [], STDIN: []}
     for frame in demux(chunks, tty):

@@ -30,7 +30,18 @@ from .summary import TextSummary
 
 
 def describe(event: dict) -> str:
-    """One line for an engine event: type, action, name (and image, for containers)."""
+    """One line for an engine event: type, action, name (and image, for containers).
+
+    Args:
+        event: one event, as the engine's ``/events`` stream sends it.
+
+    Returns:
+        The line.
+
+    >>> describe({"Type": "container", "Action": "start",
+    ...           "Actor": {"ID": "abc", "Attributes": {"name": "nb04-web", "image": "redis:8"}}})
+    'container start nb04-web (redis:8)'
+    """
     attrs = (event.get("Actor") or {}).get("Attributes") or {}
     who = attrs.get("name") or (event.get("Actor") or {}).get("ID", "")[:12]
     line = f"{event.get('Type', '?')} {event.get('Action', '?')} {who}"
@@ -53,6 +64,12 @@ class EventLog(TextSummary, widgets.VBox):
         events: every event received, as the engine's dicts.
         stopped_because: why the stream stopped when :meth:`stop` did not stop it
             (the engine went away, the connection broke), else None.
+
+    >>> log = EventLog(notebook="04")                # doctest: +SKIP
+    >>> log.wait_for("start", name="nb04-web")       # doctest: +SKIP
+    True
+
+    (skipped: it follows the engine's events.) Introduced in ``04-docker-py``.
     """
 
     def __init__(self, client=None, notebook=None, types=("container", "network", "volume", "image"),
@@ -128,6 +145,14 @@ class EventLog(TextSummary, widgets.VBox):
 
         Returns:
             True if it arrived within ``timeout`` seconds.
+
+        Args:
+            action: an action (``"start"``) or several.
+            name: the object's name; None: any object.
+            timeout: the most seconds to wait.
+
+        Returns:
+            True once such an event arrived, False on timeout.
         """
         actions = (action,) if isinstance(action, str) else tuple(action)
 
