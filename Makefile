@@ -103,10 +103,11 @@ current: setup
 	@$(PY) -m labhelpers engine current start
 	@scripts/in-current-engine.sh $(PY) -m labhelpers prepare
 
-# Every notebook once under nbval on the current engine, run as a learner there would.
+# Every notebook once under nbval on the current engine, run as a learner there would,
+# TEST_WORKERS side by side (one notebook per worker at a time, as in make test).
 test-current: current
 	LABHELPERS_REQUIRE_CURRENT=1 scripts/in-current-engine.sh $(PY) -m pytest tests/test_current.py notebooks \
-	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)
+	    $(PARALLEL) $(NBVAL) $(PYTEST_ARGS)
 
 # Podman beside Docker: Debian's podman, its Docker-compatible service on PODMAN_HOST with the
 # kit's containers.conf (labhelpers.podman), the lab's images prepared into it.
