@@ -258,28 +258,39 @@ def base(suite: str, log=print) -> str:
     return tar
 
 
-def prepare_bases(specs, log=print) -> None:
-    """Make the base of every Debian release the stand-ins of ``specs`` need, side by side.
+def prepare_bases(specs, log=print) -> list:
+    """Start making the base of every Debian release the stand-ins of ``specs`` need.
 
+    Each base is made in a thread of its own; this returns at once, and each stand-in's
+    build waits for its own release's base only (:func:`base` holds a lock), so the
+    stand-ins of a release whose base is kept start while another release's is made.
     Specs whose root filesystem is already kept (:func:`rootfs_path`) need none.
 
     Args:
         specs: :class:`~labhelpers.images.ImageSpec` entries with a stand-in recipe.
         log: called with progress lines.
 
-    Raises:
-        ImageError: not root, no debootstrap, no mirror, or a base failed.
+    Returns:
+        The threads making a base (a failed one is made again, and its error raised, by
+        the first stand-in that needs it).
 
     >>> prepare_bases([])                            # nothing to build: no base made
+    []
     """
-    from concurrent.futures import ThreadPoolExecutor
+    import threading
 
-    suites = sorted({spec.standin.suite for spec in specs
-                     if spec.standin is not None and not os.path.exists(rootfs_path(spec))})
-    if suites:
-        with ThreadPoolExecutor(max_workers=len(suites)) as pool:
-            for done in [pool.submit(base, suite, log) for suite in suites]:
-                done.result()
+    def make(suite: str) -> None:
+        try:
+            base(suite, log)
+        except ImageError:
+            pass  # the stand-ins that need it try again and say why
+
+    suites = sorted({spec.standin.suite for spec in specs if spec.standin is not None
+                     and not os.path.exists(rootfs_path(spec)) and not os.path.exists(base_path(spec.standin.suite))})
+    threads = [threading.Thread(target=make, args=(suite,), name=f"base-{suite}", daemon=True) for suite in suites]
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 def _install(root: str, recipe: Recipe) -> None:
