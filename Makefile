@@ -94,7 +94,7 @@ TEST_WORKERS ?= 2
 NBVAL = --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg
 PARALLEL = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup,)
 test: setup
-	$(PY) -m pytest tests -m quick -x -q $(PYTEST_ARGS) || [ $$? = 5 ]
+	$(PY) -m pytest tests -m quick -x -q $(PARALLEL) $(PYTEST_ARGS) || [ $$? = 5 ]
 	$(PY) -m pytest tests notebooks -m "not quick" $(PARALLEL) $(NBVAL) $(PYTEST_ARGS)
 
 # Today's engine beside the machine's: Docker Engine 28.5 (Debian sid) as docker-in-docker with
