@@ -1,6 +1,6 @@
 """Setup, measured as a new user meets it: `make lab` to JupyterLab and to a first container.
 
-    python benchmarks/setup.py --cold [--extras builds,clients,lab,test] [--no-pip-cache]
+    python benchmarks/setup.py --cold [--extras builds,clients,lab,machines,test] [--no-pip-cache]
                                [--make-test-log FILE] [--ci-log FILE]
 
 --cold is the only mode: everything the kit would find already done is made fresh, without
@@ -117,7 +117,7 @@ def du_mb(path: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cold", action="store_true", required=True, help="fresh clone, cache, engine, venv")
-    parser.add_argument("--extras", default="builds,clients,lab,test",
+    parser.add_argument("--extras", default="builds,clients,lab,machines,test",
                         help="LAB_EXTRAS for make lab's background install (default: all)")
     parser.add_argument("--no-pip-cache", action="store_true", help="pip downloads every wheel again")
     parser.add_argument("--make-test-log", metavar="FILE", help="a log of `time make test`")
