@@ -235,7 +235,7 @@ def ensure(name: str, client=None, log=print) -> object:
     return ensure_outcome(name, client, log).image
 
 
-def ensure_outcome(name: str, client=None, log=print, build: bool = True) -> Outcome:
+def ensure_outcome(name: str, client=None, log=print, build: bool = True, pull: bool = True) -> Outcome:
     """Like :func:`ensure`, but says how the image came and how long it took.
 
     Args:
@@ -243,6 +243,7 @@ def ensure_outcome(name: str, client=None, log=print, build: bool = True) -> Out
         client: a ``docker.DockerClient`` (default: the kit's).
         log: called with progress lines.
         build: build a stand-in when nothing else works (False: raise instead).
+        pull: try the registry (False: it failed a moment ago, as in :func:`prepare`).
 
     Returns:
         An :class:`Outcome`: the reference, how it came (``present``, ``pulled``,
@@ -269,8 +270,8 @@ def ensure_outcome(name: str, client=None, log=print, build: bool = True) -> Out
     if present(client, entry.ref) is not None:
         return done("present")
     reasons = []
-    if offline():
-        reasons.append("pull: skipped (LABHELPERS_OFFLINE is set)")
+    if offline() or not pull:
+        reasons.append("pull: skipped (" + ("LABHELPERS_OFFLINE is set)" if offline() else "it failed a moment ago)"))
     else:
         log(f"{entry.ref}: pulling ...")
         try:
@@ -315,8 +316,8 @@ def prepare(client=None, log=print, notebook: str | None = None,
     """Ensure the images of the catalogue (or of one notebook); print what was done for each.
 
     Images that are missing are made present side by side, at most ``workers`` at a
-    time (default: the machine's cores); stand-ins fetch their Debian packages
-    first, once per release. Idempotent: with every image present it only asks the
+    time (default: the machine's cores); stand-ins share their Debian release's base,
+    made first, once per release. Idempotent: with every image present it only asks the
     engine, in well under a second.
 
     Args:
@@ -351,7 +352,7 @@ def prepare(client=None, log=print, notebook: str | None = None,
         if progress:
             progress(entry.ref, "working")
         try:
-            outcome = ensure_outcome(entry.ref, client, tagged, build=build)
+            outcome = ensure_outcome(entry.ref, client, tagged, build=build, pull=not build)
         except ImageError:
             if progress and (build or entry.standin is None):
                 progress(entry.ref, "failed")
@@ -361,7 +362,8 @@ def prepare(client=None, log=print, notebook: str | None = None,
         log(str(outcome))
         return outcome
 
-    # First what is here, pulled or bundled; then the stand-ins, from packages fetched once.
+    # First what is here, pulled or bundled; then the stand-ins (no second pull), on their
+    # release's base made once.
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {entry.ref: pool.submit(one, entry, False) for entry in entries}
         to_build = [entry for entry in entries
@@ -369,7 +371,7 @@ def prepare(client=None, log=print, notebook: str | None = None,
         if to_build:
             from . import standin
 
-            standin.download(to_build, log)
+            standin.prepare_bases(to_build, log)
             futures.update({entry.ref: pool.submit(one, entry, True) for entry in to_build})
     futures = [futures[entry.ref] for entry in entries]
     failures = [f.exception() for f in futures if f.exception() is not None]

@@ -113,9 +113,10 @@ class Recorder:
     def __call__(self, ref: str, state: str) -> None:
         with self._lock:
             entry = self.state["images"][ref]
-            if state == "ready" and entry["since"] is not None:
+            took = time.time() - entry["since"] if entry["since"] is not None else 0.0
+            if state == "ready" and took >= 1.0:  # an image found present says nothing of the next time
                 times = _read(_times_path())
-                times[ref] = round(time.time() - entry["since"], 1)
+                times[ref] = round(took, 1)
                 _write(_times_path(), times)
             entry.update(state=state, since=time.time() if state == "working" else entry["since"])
             _write(status_path(), self.state)

@@ -27,7 +27,7 @@ def test_background_prepare_records_each_image_and_finishes(client, python_image
     assert status["finished"]
     assert {ref: e["state"] for ref, e in status["images"].items()} == {
         e.ref: "ready" for e in images.CATALOGUE.values()}
-    assert set(json.loads((cache / "prepare-times.json").read_text())) == set(status["images"])
+    assert not (cache / "prepare-times.json").exists(), "images found present are no measure of the next time"
     assert "prepared 5 images" in open(warmup.log_path()).read()
     assert warmup.summary() is None
 
