@@ -31,7 +31,7 @@ FROM ${BASE} AS unpack
 ENV XDG_CACHE_HOME=/opt/lab/cache PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY build/kit/lab-bundle.tar.gz /tmp/lab-bundle.tar.gz
 RUN mkdir /tmp/wheels && tar -xzf /tmp/lab-bundle.tar.gz -C /tmp/wheels wheelhouse \
- && pip install --no-index --find-links /tmp/wheels/wheelhouse 'labhelpers[builds,clients,lab,hub]' pytest nbval \
+ && pip install --no-index --find-links /tmp/wheels/wheelhouse 'labhelpers[builds,clients,lab,machines,hub]' pytest nbval \
  && python -m labhelpers bundle import --no-load /tmp/lab-bundle.tar.gz \
  && rm -rf /tmp/wheels /tmp/lab-bundle.tar.gz "$XDG_CACHE_HOME/labhelpers/wheelhouse" \
  && find /usr/local/lib -name __pycache__ -prune -exec rm -rf {} +

@@ -18,7 +18,7 @@ NB ?= 00
 # The kit's extras the venv gets: all by default; `LAB_EXTRAS=` (empty) for the core alone
 # (notebooks 05 and 06 then say in their first cell which extra to install). `make test`
 # adds [test] whatever this says.
-LAB_EXTRAS ?= builds,clients,lab,test
+LAB_EXTRAS ?= builds,clients,lab,machines,test
 COMMA := ,
 _HAS_TEST = $(filter test,$(subst $(COMMA), ,$(LAB_EXTRAS)))
 EXTRAS = $(strip $(LAB_EXTRAS)$(if $(and $(NEED_TEST),$(if $(_HAS_TEST),,1)),$(if $(LAB_EXTRAS),$(COMMA))test,))

@@ -47,7 +47,7 @@ from .standin import cache_dir
 FORMAT = 1
 MANIFEST = "manifest.json"
 #: The extras whose dependencies go into the wheelhouse.
-EXTRAS = ("builds", "clients", "lab", "hub", "test")
+EXTRAS = ("builds", "clients", "lab", "hub", "machines", "test")
 _CHUNK = 1 << 20
 
 
@@ -144,7 +144,7 @@ def _pip(args: list[str], what: str) -> None:
 def build_wheelhouse(dest: str, python_version: str | None = None, log=print) -> list[str]:
     """Gather the package and all its dependencies as wheels into ``dest``.
 
-    With every extra (``[builds,clients,lab,hub,test]``), so the wheelhouse installs the whole kit
+    With every extra (``[builds,clients,lab,machines,hub,test]``), so the wheelhouse installs the whole kit
     with ``pip install --no-index --find-links``.
 
     Args:

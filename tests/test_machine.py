@@ -17,7 +17,7 @@ from cryptography import x509
 
 import labhelpers as lab
 from labhelpers.errors import MachineError
-from labhelpers.machine import LS_FIELDS, MACHINE_LABEL, Machine, caps, certs, executable, swarm
+from labhelpers.machine import LS_FIELDS, MACHINE_LABEL, Driver, Machine, caps, certs, executable, ssh, swarm
 
 #: The lab's python image: the one each new machine gets.
 PYTHON = lab.images.CATALOGUE["python"].ref
@@ -62,6 +62,65 @@ def test_unknown_driver_and_missing_executable(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(MachineError, match="not on this machine"):
         Machine(driver="docker-machine")
+
+
+def test_machine_picks_its_driver_once_and_delegates(fake_dm, tmp_path):
+    """No Machine method asks which driver it has: each is one call of the driver."""
+    import inspect
+
+    import labhelpers.machine as package
+
+    source = inspect.getsource(package.Machine)
+    assert source.count("driver ==") == 2  # the constructor's choice, and nowhere else
+    assert "_dind" not in source
+    assert isinstance(fake_dm._driver, executable.Executable) and isinstance(fake_dm._driver, Driver)
+    dind = Machine(store=str(tmp_path / "s"))
+    assert isinstance(dind._driver, Driver) and dind._driver.name == "dind"
+    assert dind.store == str(tmp_path / "s") and fake_dm.store is None
+    with pytest.raises(MachineError, match="no equivalent with the driver 'dind'"):
+        dind.scp("a:/x", "b:/y")
+
+
+def test_ssh_keys_and_config_block(tmp_path):
+    paths = ssh.write_keys(str(tmp_path / "m"), "node1")
+    assert open(paths["pub"]).read().startswith("ssh-ed25519 ")
+    assert open(paths["key"]).read().startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
+    assert stat.S_IMODE(os.stat(paths["key"]).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(paths["host_key"]).st_mode) == 0o600
+    ssh.pin(str(tmp_path / "m"), "nb03-node1", 32801)
+    known = open(ssh.path(str(tmp_path / "m"), "known_hosts")).read()
+    assert known.startswith("[127.0.0.1]:32801 ssh-ed25519 ")
+    assert known.split()[2] == open(paths["host_pub"]).read().split()[1]
+    block = open(ssh.path(str(tmp_path / "m"), "config")).read()
+    assert "StrictHostKeyChecking yes" in block and "PasswordAuthentication no" in block
+    assert "StrictHostKeyChecking no" not in block and "/dev/null" not in block
+    files = dict((name, mode) for name, _, mode in ssh.machine_files(str(tmp_path / "m")))
+    assert files == {"ssh_host_ed25519_key": 0o600, "authorized_keys": 0o600}
+
+
+def test_ssh_include_line_comes_and_goes(tmp_path, monkeypatch):
+    config = tmp_path / "home" / ".ssh" / "config"
+    monkeypatch.setattr(ssh, "user_config", lambda: str(config))
+    store = tmp_path / "store"
+    (store / "n1").mkdir(parents=True)
+    (store / "n1" / "ssh_config").write_text("Host n1\n")
+    ssh.include(str(store))
+    ssh.include(str(store))  # once only
+    text = config.read_text()
+    assert text.count("Include") == 1 and text.splitlines()[1] == f'Include "{store}/*/ssh_config"'
+    ssh.exclude(str(store))  # a machine is left: the line stays
+    assert "Include" in config.read_text()
+    (store / "n1" / "ssh_config").unlink()
+    ssh.exclude(str(store))
+    assert not config.exists() and not config.parent.exists()  # the kit made both
+    config.parent.mkdir(parents=True)
+    config.write_text("Host mine\n  User me\n")
+    (store / "n1" / "ssh_config").write_text("Host n1\n")
+    ssh.include(str(store))
+    assert config.read_text().index("Include") < config.read_text().index("Host mine")
+    (store / "n1" / "ssh_config").unlink()
+    ssh.exclude(str(store))
+    assert config.read_text() == "Host mine\n  User me\n"
 
 
 class _WgetRecorder:
@@ -195,8 +254,10 @@ def test_machine_life_cycle_with_mutual_tls(machines, client):
     assert remote.info()["Name"] == "life"
     assert [i.tags for i in remote.images.list()] == [[PYTHON]]
     # Only TLS on loopback: one published port, on 127.0.0.1.
-    ports = m._dind.host("life").container.attrs["NetworkSettings"]["Ports"]
-    assert ports == {"2376/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(m._dind.host("life").port)}]}
+    ports = m._driver.host("life").container.attrs["NetworkSettings"]["Ports"]
+    assert ports == {"2376/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(m._driver.host("life").port)}]}
+    with pytest.raises(MachineError, match="runs no SSH server"):
+        m.ssh_url("life")
     url = m.config("life")["base_url"]
     with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
         urllib.request.urlopen(url.replace("https://", "http://") + "/_ping", timeout=5)
@@ -275,3 +336,36 @@ def test_swarm_of_three_spreads_a_service(machines, client):
     table = swarm.settle(clients[0], "web", 6, avoid={"sw2"}, log=lambda line: None)
     assert set(table["node"]) == {"sw1", "sw3"}
     assert [r["Swarm"] for r in m.ls()] == ["manager", "worker", "worker"]
+
+
+@pytest.mark.slow
+def test_ssh_machine_reached_both_ways_with_pinned_host_key(machines, client):
+    import paramiko
+
+    m = machines
+    m.create("sshd", ssh=True)
+    url = m.ssh_url("sshd")
+    assert url.startswith(f"ssh://root@{os.environ['LABHELPERS_PREFIX']}nb03-sshd:")
+    folder = m.inspect("sshd")["HostOptions"]["AuthOptions"]["CertDir"]
+    assert m.inspect("sshd")["Driver"]["SSHPort"] == int(url.rsplit(":", 1)[1])
+    for use_ssh_client in (False, True):
+        remote = m.ssh_client("sshd", use_ssh_client=use_ssh_client, timeout=30)
+        assert remote.info()["Name"] == "sshd"
+        remote.close()
+    # Another host key for that address: both ways refuse (nothing accepts a new key).
+    known = ssh.path(folder, "known_hosts")
+    good = open(known).read()
+    other = paramiko.Ed25519Key.from_private_key_file(ssh.path(folder, "key"))  # not the host's
+    with open(known, "w") as f:
+        f.write(f"{good.split()[0]} ssh-ed25519 {other.get_base64()}\n")
+    with pytest.raises(Exception, match="(?i)host key|known_hosts|BadHostKey|verification"):
+        m.ssh_client("sshd", timeout=30)
+    with pytest.raises(Exception):
+        m.ssh_client("sshd", use_ssh_client=True, timeout=15).ping()
+    with open(known, "w") as f:
+        f.write(good)
+    # Passwords are refused by the server itself, not only unused by the kit.
+    sshd = m.ssh("sshd", "cat /proc/$(pgrep -o sshd)/cmdline | tr '\\0' ' '")
+    assert "PasswordAuthentication=no" in sshd and "KbdInteractiveAuthentication=no" in sshd
+    m.rm("sshd")
+    assert f'Include "{m.store}' not in (open(ssh.user_config()).read() if os.path.exists(ssh.user_config()) else "")

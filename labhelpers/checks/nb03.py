@@ -3,6 +3,8 @@
 >>> from labhelpers.checks import nb03
 >>> nb03.web_on_machine()                        # doctest: +SKIP
 ✅ pass: a web container on the machine nb03-worker, not on your local engine
+>>> nb03.ssh_context(m)                          # doctest: +SKIP
+✅ pass: a docker context nb03-ssh that reaches the machine nb03-ssh over ssh://
 
 Introduced in ``03-docker-machine``.
 """
@@ -21,6 +23,8 @@ from . import Result
 TRIES = 5
 #: Seconds one request may take inside the machine.
 WGET_SECONDS = 5
+#: Seconds a docker CLI call or an SSH connection may take.
+CLI_SECONDS = 60
 
 
 def _published(container) -> list[int]:
@@ -97,4 +101,67 @@ def web_on_machine(machine=None, name: str | None = None, client=None) -> Result
         missing.append(f"no container on {name!r} answers HTTP on a published port: run one "
                        "with the machine's client, e.g. python -m http.server with "
                        "ports={'8000/tcp': 8080}")
+    return Result.of(task, missing)
+
+
+def _cli_answer(context: str) -> tuple[str, str]:
+    """``docker --context CONTEXT info``: the engine's name, or the CLI's complaint."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["docker", "--context", context, "info", "--format", "{{.Name}}"],
+                              capture_output=True, text=True, timeout=CLI_SECONDS, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return "", str(err)
+    return done.stdout.strip(), (done.stderr.strip().splitlines() or [""])[-1]
+
+
+def ssh_context(machine=None, name: str | None = None, context: str | None = None) -> Result:
+    """Exercise: a docker context ``nb03-ssh`` reaches the machine ``nb03-ssh`` over ``ssh://``.
+
+    Passes when the machine runs sshd, docker-py reaches its engine over ``ssh://``
+    both with paramiko and with the ``ssh`` command, and the docker CLI's context
+    points at the machine's ``ssh://`` URL and answers as that machine.
+
+    Args:
+        machine: the notebook's :class:`~labhelpers.machine.Machine` (default: a new one).
+        name: the machine's name (default ``nb03-ssh``, behind LABHELPERS_PREFIX).
+        context: the context's name (default ``nb03-ssh`` too).
+
+    Returns:
+        A :class:`~labhelpers.checks.Result`: pass, or what is still missing.
+
+    >>> nb03.ssh_context(m)                                  # doctest: +SKIP
+    ✅ pass: a docker context nb03-ssh that reaches the machine nb03-ssh over ssh://
+    """
+    from docker.context import ContextAPI
+
+    from ..machine import Machine
+
+    machine = machine or Machine()
+    name = name or labels.name("03", "ssh")
+    context = context or labels.name("03", "ssh")
+    task = f"a docker context {context} that reaches the machine {name} over ssh://"
+    if not machine.exists(name):
+        return Result.of(task, [f"there is no machine {name!r}: m.create({name!r}, ssh=True)"])
+    try:
+        url = machine.ssh_url(name)
+    except LabError as err:
+        return Result.of(task, [f"{err.what} {err.todo}"])
+    missing = []
+    for use_ssh_client, way in ((False, "paramiko"), (True, "the ssh command")):
+        try:
+            machine.ssh_client(name, use_ssh_client=use_ssh_client, timeout=CLI_SECONDS).close()
+        except Exception as err:  # noqa: BLE001 - said as what is missing
+            missing.append(f"docker-py over {url} with {way} failed: {str(err).splitlines()[0][:160]}")
+    found = ContextAPI.get_context(context)
+    if found is None:
+        return Result.of(task, missing + [f"there is no docker context {context!r}: docker context "
+                                          f"create {context} --docker host={url}"])
+    if found.Host != url:
+        return Result.of(task, missing + [f"the context {context!r} points at {found.Host}, not at "
+                                          f"{url}: remove it (docker context rm {context}) and create it again"])
+    answer, complaint = _cli_answer(context)
+    if answer != name:
+        missing.append(f"docker --context {context} info did not answer as {name}: {complaint}")
     return Result.of(task, missing)

@@ -10,7 +10,11 @@ Each machine is one container of the catalogue's ``dind`` image
   published on the host's loopback (``127.0.0.1``) and nowhere else; no
   plain-TCP port exists;
 - a folder in the machine store with its CA, server and client certificates
-  (:mod:`labhelpers.machine.certs`) and its ``config.json``.
+  (:mod:`labhelpers.machine.certs`) and its ``config.json``;
+- with ``ssh=True``, an SSH server too, on a second loopback port, with keys the kit
+  made and its host key pinned (:mod:`labhelpers.machine.ssh`).
+
+:class:`Dind` is the driver ``Machine()`` delegates to by default.
 
 Privileged mode is tried first; where the host refuses it ("unable to apply
 caps"), the driver falls back to what ``--privileged`` gives, spelled out:
@@ -43,7 +47,8 @@ import docker.tls
 
 from .. import labels as lab_labels
 from ..errors import MachineError
-from . import caps, certs
+from . import caps, certs, ssh
+from .driver import LS_FIELDS, Driver
 
 #: The engine port inside each machine (docker-machine's, TLS).
 PORT = 2376
@@ -60,7 +65,7 @@ LOAD_TIMEOUT = 600
 # Waits for the certificates (copied in once the container has its address),
 # then starts the engine through the image's entrypoint (official or stand-in).
 _BOOT = (
-    f"until [ -s {TLS_DIR}/ready ]; do sleep 0.1; done; "
+    f"until [ -s {TLS_DIR}/ready ]; do sleep 0.1; done; " + ssh.BOOT +
     "exec dockerd-entrypoint.sh dockerd --host=unix:///var/run/docker.sock "
     f"--host=tcp://0.0.0.0:{PORT} --tlsverify --tlscacert={TLS_DIR}/ca.pem "
     f"--tlscert={TLS_DIR}/server.pem --tlskey={TLS_DIR}/server-key.pem \"$@\""
@@ -203,16 +208,26 @@ class Host:
         return {"running": "Running", "exited": "Stopped", "created": "Stopped",
                 "restarting": "Starting", "paused": "Paused"}.get(status, "Error")
 
-    @property
-    def port(self) -> int | None:
+    def _published(self, port: int) -> int | None:
+        """The loopback port that ``port`` inside the machine is published on, if any."""
         if self.container is None:
             return None
-        bound = (self.container.attrs["NetworkSettings"].get("Ports") or {}).get(f"{PORT}/tcp")
+        bound = (self.container.attrs["NetworkSettings"].get("Ports") or {}).get(f"{port}/tcp")
         return int(bound[0]["HostPort"]) if bound else None
+
+    @property
+    def port(self) -> int | None:
+        """The loopback port of the machine's engine (TLS)."""
+        return self._published(PORT)
 
     @property
     def url(self) -> str:
         return f"tcp://127.0.0.1:{self.port}" if self.port else ""
+
+    @property
+    def ssh_port(self) -> int | None:
+        """The loopback port of the machine's sshd (None: made without ``ssh=True``)."""
+        return self._published(ssh.PORT)
 
     @property
     def ip(self) -> str:
@@ -223,7 +238,7 @@ class Host:
         return next((n["IPAddress"] for n in nets.values() if n.get("IPAddress")), "")
 
     def path(self, key: str) -> str:
-        return os.path.join(self.folder, certs.FILES[key])
+        return os.path.join(self.folder, certs.FILES.get(key) or ssh.FILES[key])
 
     def tls(self) -> docker.tls.TLSConfig:
         return MachineTLS(client_cert=(self.path("client_cert"), self.path("client_key")),
@@ -233,7 +248,7 @@ class Host:
         return {"base_url": self.url.replace("tcp://", "https://"), "tls": self.tls()}
 
 
-class Dind:
+class Dind(Driver):
     """Docker machines as Docker-in-Docker containers of one engine.
 
     Args:
@@ -293,6 +308,7 @@ class Dind:
             for entry in os.listdir(self.store):
                 if entry not in found and os.path.exists(os.path.join(self.store, entry, "config.json")):
                     shutil.rmtree(os.path.join(self.store, entry), ignore_errors=True)
+                    ssh.exclude(self.store)
         return [Host(n, self.folder(n), c) for n, c in sorted(found.items())]
 
     def host(self, machine: str) -> Host:
@@ -317,11 +333,12 @@ class Dind:
             except docker.errors.APIError:  # made meanwhile by a parallel create
                 return self.client.networks.get(self.network_name)
 
-    def _run(self, machine: str, image: str, volume: str, xarg):
+    def _run(self, machine: str, image: str, volume: str, xarg, with_ssh: bool = False):
         api = self.client.api
+        ports = {PORT: ("127.0.0.1", None), **({ssh.PORT: ("127.0.0.1", None)} if with_ssh else {})}
         return run_dind(
             self.client, image, binds={volume: {"bind": "/var/lib/docker", "mode": "rw"}},
-            port_bindings={PORT: ("127.0.0.1", None)},
+            port_bindings=ports,
             name=self.container_name(machine), hostname=machine,
             entrypoint=["sh", "-c", _BOOT, "boot"], command=list(xarg or []),
             environment={"DOCKER_TLS_CERTDIR": ""}, labels=self._labels(machine),
@@ -334,15 +351,28 @@ class Dind:
         except docker.errors.NotFound:
             pass
 
-    def create(self, machine: str, xarg=None) -> Host:
+    def create(self, machine: str, driver: str | None = None, xarg=None, ssh: bool = False) -> Host:
         """Create and boot a machine; load the lab's images into it.
 
         Args:
             machine: its name (letters, digits, ``-``, ``.``, ``_``).
+            driver: ``None`` or ``"dind"``; another name (the talk's ``"virtualbox"``)
+                is noted in the log, and a dind machine is made.
             xarg: extra ``dockerd`` flags (e.g. ``["--label", "zone=a"]``).
+            ssh: also run sshd, reachable as :meth:`ssh_url` with the kit's keys.
+
+        Returns:
+            The new machine's :class:`Host`.
+
+        Raises:
+            MachineError: a bad or taken name, an image without sshd (with ``ssh``),
+                or an engine that did not boot.
         """
         from ..images import CATALOGUE, ensure
 
+        if driver not in (None, "dind"):
+            self.log(f"driver {driver!r} needs docker-machine and its hypervisor; "
+                     f"{machine} is a Docker-in-Docker machine instead")
         if not machine or not all(ch.isalnum() or ch in "-._" for ch in machine):
             raise MachineError(f"{machine!r} is not a valid machine name.",
                                "use letters, digits, '-', '.' or '_'")
@@ -358,12 +388,13 @@ class Dind:
         with _LOCK:
             self._network()
         try:
-            container = self._run(machine, image, volume, xarg)
+            container = self._run(machine, image, volume, xarg, with_ssh=ssh)
             container.reload()
             host = Host(machine, folder, container)
             paths = certs.write_machine_certs(folder, machine, ips=["127.0.0.1", host.ip],
                                               dns=[self.container_name(machine)])
-            container.put_archive("/", _tls_tar(paths))
+            extra = self._ssh_files(host, image) if ssh else []
+            container.put_archive("/", _tls_tar(paths, extra))
             self._save_config(host)
             self.wait(host)
             # Loading an image takes a while on a busy host: a patient client.
@@ -376,6 +407,26 @@ class Dind:
             raise
         self.log(f"{machine}: created in {time.monotonic() - t0:.1f} s")
         return self.host(machine)
+
+    def _ssh_files(self, host: Host, image: str) -> list:
+        """Check the image can serve SSH; make the keys, pin the host key; the machine's files."""
+        code, _ = host.container.exec_run(["sh", "-c", "test -x /usr/sbin/sshd && command -v docker"])
+        if code:
+            raise MachineError(
+                f"The machine image {image} has no sshd, or no docker CLI (ssh:// runs "
+                "`docker system dial-stdio` on the machine).",
+                "with a kit stand-in made before they were in its recipe: `docker rmi "
+                f"{image}` then `python -m labhelpers prepare --notebook 03`; with the official "
+                "image, create the machine without ssh=True")
+        ssh.write_keys(host.folder, host.name)
+        self._pin(host)
+        return ssh.machine_files(host.folder)
+
+    def _pin(self, host: Host) -> None:
+        """Write the machine's known_hosts and ssh_config for its port; include the store's."""
+        if host.ssh_port:
+            ssh.pin(host.folder, self.container_name(host.name), host.ssh_port)
+            ssh.include(self.store)
 
     def _save_config(self, host: Host) -> None:
         data = {"Name": host.name, "DriverName": "dind", "Container": host.container.name,
@@ -421,6 +472,8 @@ class Dind:
         host = self.host(machine)
         host.container.start()
         self.wait(host)
+        host.container.reload()
+        self._pin(host)  # its ports may have changed
 
     def stop(self, machine: str) -> None:
         self.host(machine).container.stop(timeout=15)
@@ -439,6 +492,7 @@ class Dind:
         except docker.errors.NotFound:
             pass
         shutil.rmtree(self.folder(machine), ignore_errors=True)
+        ssh.exclude(self.store)
         if not self._containers():
             with _LOCK:
                 try:
@@ -446,8 +500,11 @@ class Dind:
                 except docker.errors.APIError:  # gone, or used by another store's machines
                     pass
 
-    def exec(self, machine: str, cmd: str) -> str:
-        """Run a shell command in the machine (as ``docker-machine ssh`` would)."""
+    def rm(self, machine: str, force: bool = False) -> None:
+        self.remove(machine, quiet=force)
+
+    def ssh(self, machine: str, cmd: str) -> str:
+        """Run a shell command in the machine (with ``docker exec``, as ``docker-machine ssh`` would)."""
         code, out = self.host(machine).container.exec_run(["sh", "-c", cmd])
         text = out.decode(errors="replace")
         if code:
@@ -455,23 +512,115 @@ class Dind:
                                "check the command")
         return text
 
+    # -- reading a machine, as docker-machine did ---------------------------------------------
+    def _running(self, machine: str) -> Host:
+        host = self.host(machine)
+        if host.state != "Running":
+            raise MachineError(f"Machine {machine!r} is {host.state.lower()}, not running.",
+                               f"start it with start(machine={machine!r})")
+        return host
 
-def _tls_tar(paths: dict) -> bytes:
-    """The engine's TLS files as a tar for ``put_archive``, with ``ready`` last."""
+    def version(self) -> str:
+        from .. import __version__
+
+        return f"labhelpers {__version__} (dind)"
+
+    def config(self, machine: str) -> dict:
+        return self._running(machine).config()
+
+    def ls(self) -> list[dict]:
+        return [self._row(h) for h in self.hosts()]
+
+    def _row(self, host: Host) -> dict:
+        row = dict.fromkeys(LS_FIELDS, "")
+        row.update(Name=host.name, Active="-", ActiveHost=False, ActiveSwarm=False,
+                   DriverName="dind", State=host.state, URL=host.url if host.state == "Running" else "")
+        if host.state == "Error":
+            row["Error"] = "the machine's container is gone"
+        if host.state == "Running":
+            t0 = time.monotonic()
+            try:
+                client = docker.DockerClient(**host.config(), timeout=20)
+                info = client.version()
+                row["DockerVersion"] = "v" + info["Version"]
+                row["ResponseTime"] = f"{(time.monotonic() - t0) * 1000:.0f}ms"
+                swarm = client.info().get("Swarm") or {}
+                if swarm.get("LocalNodeState") == "active":
+                    row["Swarm"] = "manager" if swarm.get("ControlAvailable") else "worker"
+                client.close()
+            except Exception as err:  # noqa: BLE001 - shown, as docker-machine does
+                row["Error"] = str(err).splitlines()[0][:120]
+        return row
+
+    def status(self, machine: str) -> bool:
+        return self.host(machine).state == "Running"
+
+    def env(self, machine: str) -> dict[str, str]:
+        host = self._running(machine)
+        return {"DOCKER_TLS_VERIFY": "1", "DOCKER_HOST": host.url,
+                "DOCKER_CERT_PATH": host.folder, "DOCKER_MACHINE_NAME": machine}
+
+    def inspect(self, machine: str) -> dict:
+        host = self.host(machine)
+        return {
+            "ConfigVersion": 3, "DriverName": "dind", "Name": machine,
+            "Driver": {"MachineName": machine, "IPAddress": host.ip, "StorePath": self.store,
+                       "ContainerName": host.container.name, "ContainerId": host.container.id,
+                       "EnginePort": PORT, "HostPort": host.port,
+                       "Image": (host.container.image.tags or [""])[0],
+                       **({"SSHUser": ssh.USER, "SSHPort": host.ssh_port,
+                           "SSHKeyPath": host.path("key")} if host.ssh_port else {})},
+            "HostOptions": {"AuthOptions": {
+                "CertDir": host.folder, "CaCertPath": host.path("ca"),
+                "CaPrivateKeyPath": host.path("ca_key"), "ServerCertPath": host.path("server_cert"),
+                "ServerKeyPath": host.path("server_key"), "ClientCertPath": host.path("client_cert"),
+                "ClientKeyPath": host.path("client_key")}},
+        }
+
+    def ip(self, machine: str) -> str:
+        return self.host(machine).ip
+
+    def url(self, machine: str) -> str:
+        return self._running(machine).url
+
+    def active(self):
+        url = os.environ.get("DOCKER_HOST", "")
+        return next((h.name for h in self.hosts() if url and h.url == url), None)
+
+    def ssh_url(self, machine: str) -> str:
+        """``ssh://root@nbNN-NAME:PORT``: the ``Host`` block the kit wrote names the rest.
+
+        Raises:
+            MachineError: the machine was made without ``ssh=True``, or is not running.
+        """
+        host = self._running(machine)
+        if not host.ssh_port:
+            raise MachineError(f"Machine {machine!r} runs no SSH server.",
+                               f"create one with create({machine!r}, ssh=True)")
+        return f"ssh://{ssh.USER}@{self.container_name(machine)}:{host.ssh_port}"
+
+    def ssh_client(self, machine: str, use_ssh_client: bool = False, **kwargs):
+        return ssh.client(self.ssh_url(machine), self.folder(machine), use_ssh_client, **kwargs)
+
+
+def _tls_tar(paths: dict, ssh_files=()) -> bytes:
+    """The engine's TLS files (and SSH's) as a tar for ``put_archive``, with ``ready`` last."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         base = TLS_DIR.lstrip("/")
-        for part in ("etc", "etc/docker", base):
+        folders = ("etc", "etc/docker", base) + ((ssh.SSH_DIR.lstrip("/"),) if ssh_files else ())
+        for part in folders:
             info = tarfile.TarInfo(part)
             info.type, info.mode = tarfile.DIRTYPE, 0o755
             tar.addfile(info)
-        files = [("ca.pem", paths["ca"]), ("server.pem", paths["server_cert"]),
-                 ("server-key.pem", paths["server_key"])]
-        for arcname, path in files:
-            with open(path, "rb") as f:
-                data = f.read()
-            info = tarfile.TarInfo(f"{base}/{arcname}")
-            info.size, info.mode = len(data), 0o600
+        files = []
+        for arcname, key in (("ca.pem", "ca"), ("server.pem", "server_cert"), ("server-key.pem", "server_key")):
+            with open(paths[key], "rb") as f:
+                files.append((f"{base}/{arcname}", f.read(), 0o600))
+        files += [(f"{ssh.SSH_DIR.lstrip('/')}/{name}", data, mode) for name, data, mode in ssh_files]
+        for arcname, data, mode in files:
+            info = tarfile.TarInfo(arcname)
+            info.size, info.mode = len(data), mode
             tar.addfile(info, io.BytesIO(data))
         info = tarfile.TarInfo(f"{base}/ready")
         info.size = 3
