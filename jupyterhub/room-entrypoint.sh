@@ -19,9 +19,9 @@ unset DOCKER_HOST  # /var/run/docker.sock is a link to the rootless engine's soc
 mkdir -p "$XDG_RUNTIME_DIR"
 rm -f "$XDG_RUNTIME_DIR/docker.sock" "$XDG_RUNTIME_DIR/docker.pid"
 # The participant waits for their server, not for their engine: the engine starts and the
-# first notebook's images load in the background while the server starts (measured: the
-# server alone is ready in ~5 s of a quiet machine's 12-15 s serial start; the first load
-# of python:3.13-slim-trixie is 6-40 s by load). A kernel waits for the marker file this
+# first notebook's images load in the background while the server starts (measured, one
+# participant, serial: engine 1.7 s, then `prepare --notebook 00` 5-8 s warm and 6-40 s cold
+# by load, then the server). A kernel waits for the marker file this
 # writes (ipython-startup.py, at most LAB_ENGINE_WAIT s), so the first cell finds both.
 ready="$XDG_RUNTIME_DIR/room-engine.ready"
 rm -f "$ready"
