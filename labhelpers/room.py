@@ -214,7 +214,35 @@ def isolation_in_force() -> str | None:
     level = settings.room_isolation()
     if not level:
         return None
-    return f"{level}: {ISOLATION.get(level, 'unknown level')}"
+    return f"{level}: {ISOLATION.get(level, 'unknown level')}{cgroup_note(level)}"
+
+
+#: Said in the doctor's isolation row where a rootless inner engine has no cgroups.
+NO_CGROUPS_NOTE = (
+    "; on this host (cgroup v1) your engine has no cgroups: containers you start take no "
+    "--memory/--cpus limit and report no stats (notebook 04's stats cell says so and stops)")
+
+
+def cgroup_note(level: str, root: str = "/sys/fs/cgroup") -> str:
+    """What a participant cannot do with their engine on this host, or ``""``.
+
+    A rootless engine manages cgroups only on a cgroup v2 host that delegates them; on
+    cgroup v1 its containers get no limits and ``docker stats`` (and
+    :func:`labhelpers.stats.frame`) gets no counters.
+
+    Args:
+        level: the isolation in force (a key of :data:`ISOLATION`).
+        root: where the cgroup tree is mounted (for tests).
+
+    Returns:
+        :data:`NO_CGROUPS_NOTE` for a rootless engine on cgroup v1, else ``""``.
+
+    >>> cgroup_note("dind")
+    ''
+    """
+    if level != "rootless" or os.path.exists(os.path.join(root, "cgroup.controllers")):
+        return ""
+    return NO_CGROUPS_NOTE
 
 
 def tools_token(state: Path) -> str:
@@ -334,6 +362,14 @@ def room_spawner_class():
             finally:
                 del self.docker
 
+        async def start(self):
+            # The hub then polls the server with exponential backoff (0.2 s doubling to 5 s,
+            # random jitter): a server up after 8 s was seen 2-5 s later. Here the port is
+            # tried every 0.1 s, so the hub's first poll finds the server listening.
+            host, port = await super().start()
+            await wait_for_port(host, port, self.http_timeout)
+            return host, port
+
         async def create_object(self):
             endpoint = self.client.create_endpoint_config(ipv4_address=self.room_ip)
             self.extra_create_kwargs = dict(
@@ -343,6 +379,38 @@ def room_spawner_class():
             return await super().create_object()
 
     return RoomSpawner
+
+
+async def wait_for_port(host: str, port: int, timeout: float, every: float = 0.1) -> bool:
+    """Wait until something listens on a TCP port, trying every ``every`` seconds.
+
+    Args:
+        host: the address (a participant's pinned address).
+        port: the port (their server's, 8888).
+        timeout: seconds to try; then give up quietly (the hub's own check reports).
+        every: seconds between tries.
+
+    Returns:
+        True when the port accepted a connection in time.
+
+    >>> import asyncio
+    >>> asyncio.run(wait_for_port("127.0.0.1", 9, timeout=0.2))
+    False
+
+    Introduced for the room's spawner (``make test-room``, ``benchmarks/room.py``).
+    """
+    import asyncio
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1)
+        except (OSError, asyncio.TimeoutError):
+            await asyncio.sleep(every)
+            continue
+        writer.close()
+        return True
+    return False
 
 
 def _hash(password: str, salt: str) -> str:
@@ -691,8 +759,15 @@ class HubClient:
         from tornado.websocket import websocket_connect
 
         ws_url = self.url.replace("http", "ws", 1) + f"/user/{name}/api/kernels/{kernel}/channels"
-        request = HTTPRequest(ws_url, headers={"Authorization": f"token {self.token}"})
-        conn = await websocket_connect(request)
+        # A loaded machine (load 20 on 2 cores, seen here) answers the handshake in tens of
+        # seconds: tornado's default 20 s would end a healthy run.
+        request = HTTPRequest(ws_url, headers={"Authorization": f"token {self.token}"},
+                              connect_timeout=min(timeout, 120), request_timeout=min(timeout, 120))
+        try:
+            conn = await websocket_connect(request)
+        except Exception as err:  # tornado's HTTPClientError, a refused connection...
+            raise RoomError(f"{name}'s kernel did not answer through the proxy: {err}.",
+                            "Look at the hub's log and `docker logs` of the participant's container.") from err
         msg_id = uuid.uuid4().hex
         conn.write_message(json.dumps({
             "header": {"msg_id": msg_id, "username": "room", "session": uuid.uuid4().hex,
@@ -847,15 +922,24 @@ def _sanitizers(path: Path) -> list[tuple[str, str]]:
 def _texts(outputs, rules) -> list[str]:
     import re
 
-    texts = []
+    raw, previous = [], None
     for out in outputs:
-        if out.get("output_type") == "stream":
+        kind = out.get("output_type")
+        if kind == "stream":
             text = out.get("text", "")
-        elif out.get("output_type") in ("execute_result", "display_data"):
+        elif kind in ("execute_result", "display_data"):
             text = out.get("data", {}).get("text/plain", "")
         else:
             continue
         text = "".join(text) if isinstance(text, list) else text
+        name = out.get("name") if kind == "stream" else None
+        if name and name == previous:  # nbval's coalesce_streams: one text per run of a stream
+            raw[-1] += text
+        else:
+            raw.append(text)
+        previous = name
+    texts = []
+    for text in raw:
         for regex, replace in rules:
             text = re.sub(regex, replace, text)
         texts.append(text.strip())
