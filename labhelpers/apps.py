@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import html
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -28,19 +27,18 @@ from datetime import datetime, timezone
 import docker.errors
 import requests
 
-from .errors import LabError
+from .errors import AppError, WaitTimeout
 from .imagestore import unpacked_bytes
 from .labels import labels_for, name as lab_name
+from .ports import free_port, host_port  # noqa: F401 (lab.apps.free_port in notebook 01)
+from . import ports
+from . import streams
+from .streams import build_events
+from .waiting import wait_until
 
 #: Where the sample apps live, next to the notebooks.
 APPS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks", "apps")
 
-# Docker's legacy builder says `Step 3/7 : RUN ...`, Podman's (buildah) `STEP 3/7: RUN ...`.
-_STEP = re.compile(r"^(?:Step|STEP) (\d+)/(\d+) ?: (.*)")
-
-
-class AppError(LabError):
-    """An app did not build, start or answer."""
 
 
 def app_dir(name: str) -> str:
@@ -135,8 +133,6 @@ def build(app: str, tag: str, notebook: str, client=None, wheelhouse=None,
     >>> build("hello-flask", "nb01-hello-flask:latest", "01")   # doctest: +SKIP
     built nb01-hello-flask:latest: 13 steps in 4.5 s, 128 MB unpacked
     """
-    from tqdm.auto import tqdm
-
     from . import wheelhouse as wh
     from .engine import client as get_client
 
@@ -148,29 +144,25 @@ def build(app: str, tag: str, notebook: str, client=None, wheelhouse=None,
     ctx = _context(app, wheelhouse)
     report = BuildReport(tag, None, 0.0)
     start = time.monotonic()
-    bar = tqdm(total=None, desc=f"build {tag}", unit=" step", leave=False, disable=not progress)
+    bar = streams.progress(total=None, desc=f"build {tag}", unit=" step", leave=False, disable=not progress)
     try:
         stream = client.api.build(path=ctx, tag=tag, rm=True, forcerm=True, decode=True,
                                   nocache=nocache,
                                   labels=labels if labels is not None else labels_for(notebook))
-        for event in stream:
-            if "error" in event:
-                tail = "\n".join(report.log[-8:] + [event["error"].strip()])
+        for event in build_events(stream):
+            if event.kind == "error":
+                tail = "\n".join(report.log[-8:] + [event.text])
                 raise AppError(f"The build of {tag} failed:\n{tail}",
                                "fix the Dockerfile step above (the full log is in the "
                                "message) and build again")
-            for line in (event.get("stream") or "").splitlines():
-                line = line.rstrip()
-                if not line:
-                    continue
-                report.log.append(line)
-                step = _STEP.match(line)
-                if step:
-                    bar.total = int(step.group(2))
-                    report.steps.append(step.group(3))
-                    bar.update(1)
-                elif "Using cache" in line:
-                    report.cached += 1
+            if event.text:
+                report.log.append(event.text)
+            if event.kind == "step":
+                bar.total = event.total
+                report.steps.append(event.instruction)
+                bar.update(1)
+            elif event.kind == "cached":
+                report.cached += 1
     except docker.errors.APIError as err:
         raise AppError(f"The engine refused the build of {tag}: {err.explanation or err}",
                        "check the app folder and its Dockerfile") from None
@@ -204,6 +196,10 @@ def run(image: str, notebook: str, base: str, port: int | None = None, client=No
     Raises:
         AppError: ``wait`` and the app does not answer (the message holds its last lines).
 
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+        container_port: the app's port inside the container, as ``PORT/tcp``.
+
     >>> run("nb01-hello-flask:latest", "01", "web").name    # doctest: +SKIP
     'nb01-web'
     """
@@ -218,42 +214,6 @@ def run(image: str, notebook: str, base: str, port: int | None = None, client=No
     if wait:
         wait_http(container)
     return container
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 now (for a compose file's ``${WEB_PORT}``).
-
-    Returns:
-        The port number.
-
-    >>> 1024 < free_port() < 65536
-    True
-    """
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def host_port(container, container_port: str = "5000/tcp") -> int | None:
-    """The host port a container publishes ``container_port`` on, or None.
-
-    Args:
-        container: a reloaded ``Container``.
-        container_port: the container's port, ``"5000/tcp"``.
-
-    Returns:
-        The host port, or None when it is not published.
-
-    >>> host_port(web)                               # doctest: +SKIP
-    33141
-    """
-    bindings = ((container.attrs.get("NetworkSettings") or {}).get("Ports") or {}).get(container_port)
-    for binding in bindings or []:
-        if binding.get("HostPort"):
-            return int(binding["HostPort"])
-    return None
 
 
 def url(container, path: str = "/", port: str = "5000/tcp") -> str:
@@ -273,10 +233,10 @@ def url(container, path: str = "/", port: str = "5000/tcp") -> str:
     >>> url(web, "/health")                          # doctest: +SKIP
     'http://127.0.0.1:33141/health'
     """
-    port = host_port(container, port)
-    if port is None:
-        raise AppError(f"{container.name} publishes no port.", "start it with ports={...}")
-    return f"http://127.0.0.1:{port}{path}"
+    found = ports.url(container, path, port)
+    if found is None:
+        raise AppError(f"{container.name} publishes no port {port}.", "start it with ports={...}")
+    return found
 
 
 def wait_http(container, path: str = "/health", timeout: float = 30,
@@ -294,21 +254,25 @@ def wait_http(container, path: str = "/health", timeout: float = 30,
 
     >>> wait_http(web)                               # doctest: +SKIP
     """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url(container, path, port), timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
+    def answers() -> bool:
         container.reload()
         if container.status == "exited":
-            break
-        time.sleep(0.2)
+            raise _no_answer(container, path, port)
+        return requests.get(url(container, path, port), timeout=2).ok
+
+    try:
+        wait_until(answers, timeout, what=f"{container.name} to answer", error=WaitTimeout,
+                   ignore=(requests.RequestException,))
+    except WaitTimeout:
+        raise _no_answer(container, path, port) from None
+
+
+def _no_answer(container, path: str, port: str) -> AppError:
     logs = container.logs(tail=10).decode(errors="replace")
-    raise AppError(f"{container.name} does not answer on {url(container, path, port)}. "
-                   f"Its last lines:\n{logs}",
-                   "read its logs above; fix the app or the command, and start it again")
+    where = ports.url(container, path, port) or f"{port} (no longer published: it stopped)"
+    return AppError(f"{container.name} does not answer on {where}. "
+                    f"Its last lines:\n{logs}",
+                    "read its logs above; fix the app or the command, and start it again")
 
 
 def wait_healthy(container, timeout: float = 60) -> str:
@@ -327,20 +291,20 @@ def wait_healthy(container, timeout: float = 60) -> str:
     """
     from .podman import run_healthcheck
 
-    deadline = time.monotonic() + timeout
-    asked = 0.0
-    while True:
+    asked = [0.0]
+
+    def settled():
         container.reload()
         status = (container.attrs["State"].get("Health") or {}).get("Status", "none")
         check = container.attrs["Config"].get("Healthcheck") or {}
         interval = (check.get("Interval") or 30e9) / 1e9
-        if status == "starting" and time.monotonic() - asked >= interval:
-            asked = time.monotonic()  # Podman without systemd runs healthchecks only when asked
+        if status == "starting" and time.monotonic() - asked[0] >= interval:
+            asked[0] = time.monotonic()  # Podman without systemd runs healthchecks only when asked
             if run_healthcheck(container) is not None:
-                continue  # read the state it left
-        if status != "starting" or time.monotonic() > deadline:
-            return status
-        time.sleep(0.5)
+                return settled()  # read the state it left
+        return status if status != "starting" else None
+
+    return wait_until(settled, timeout, interval=0.5, error=None) or "starting"
 
 
 def get(container, path: str = "/", port: str = "5000/tcp") -> dict:
@@ -355,12 +319,25 @@ def get(container, path: str = "/", port: str = "5000/tcp") -> dict:
         The decoded JSON.
 
     Raises:
-        AppError: the container publishes no such port.
+        AppError: the container publishes no such port, does not answer, or answers
+            something that is not JSON (an error page).
 
     >>> get(web, "/")["message"]                     # doctest: +SKIP
     'Hello from hello-flask'
     """
-    return requests.get(url(container, path, port), timeout=5).json()
+    where = url(container, path, port)
+    try:
+        answer = requests.get(where, timeout=5)
+    except requests.RequestException as err:
+        raise AppError(f"{container.name} does not answer on {where} ({type(err).__name__}).",
+                       "check that it runs (`lab.apps.table([...])`) and read its logs "
+                       "(`container.logs()`)") from None
+    try:
+        return answer.json()
+    except ValueError:
+        raise AppError(f"{container.name} answered {where} with HTTP {answer.status_code} and no JSON: "
+                       f"{answer.text[:200]!r}",
+                       "read its logs (`container.logs()`): the app probably failed on this request") from None
 
 
 def uptime(container) -> str:

@@ -28,33 +28,25 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from string import Template
 
-from .errors import LabError
+from .errors import BuildError, LabError
 from .labels import labels_for, name as lab_name
+from .ports import free_port  # noqa: F401 (lab.builds.free_port in notebook 06)
+from .settings import data_path
 
 #: The template project, shipped in the package.
 TEMPLATE = "container-project"
 
 
-class BuildError(LabError):
-    """A build, a playbook task or a project step failed (notebook 06)."""
-
-
-def _data(*parts: str):
-    return resources.files("labhelpers").joinpath("data", *parts)
-
-
 def _template_files(root=None, prefix: str = ""):
-    root = root or _data(TEMPLATE)
+    root = root or data_path(TEMPLATE)
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         # ".tmpl": a file that must not look like code of the package (app.py.tmpl).
         rel = f"{prefix}{entry.name.removesuffix('.tmpl')}"
@@ -70,6 +62,12 @@ def from_catalogue(dockerfile: str) -> str:
     ``${python}`` becomes the slim Python image's reference, ``${python_full}`` the
     full one's (:data:`labhelpers.images.CATALOGUE`); any other ``$WORD`` is left as is.
 
+    Args:
+        dockerfile: the template's text.
+
+    Returns:
+        The Dockerfile's text.
+
     >>> from labhelpers.images import spec
     >>> from_catalogue("FROM ${python}\\nENV PATH=/venv/bin:$PATH") == (
     ...     f"FROM {spec('python').ref}\\nENV PATH=/venv/bin:$PATH")
@@ -84,12 +82,18 @@ def from_catalogue(dockerfile: str) -> str:
 def project_dir(notebook: str = "06") -> Path:
     """The default folder of a notebook's build project, in the kit's cache.
 
+    Args:
+        notebook: the notebook's two digits.
+
+    Returns:
+        ``<cache>/projects/nbNN-project`` (it may not exist yet).
+
     >>> project_dir().name
     'nb06-project'
     """
-    from .standin import cache_dir
+    from .settings import cache_path
 
-    return Path(cache_dir()) / "projects" / lab_name(notebook, "project")
+    return Path(cache_path("projects", lab_name(notebook, "project")))
 
 
 def scaffold(path=None, notebook: str = "06", base: str | None = None, force: bool = False,
@@ -183,7 +187,7 @@ def wheelhouse(project, client=None, log=print) -> list[str]:
     tag = spec("python").ref.partition(":")[2]  # "3.13-slim-trixie": the images' Python
     python = ".".join(tag.split("-")[0].split(".")[:2]) or wh.PYTHON_VERSION
     try:
-        house = wh.build(str(app / "requirements.txt"), arch=client.version().get("Arch", "x86_64"),
+        house = wh.build(str(app / "requirements.txt"), arch=wh.engine_arch(client),
                          python=python, log=lambda line: None)
     except wh.WheelhouseError as err:
         raise BuildError(err.what, err.todo) from None
@@ -195,17 +199,6 @@ def wheelhouse(project, client=None, log=print) -> list[str]:
     if log:
         log(f"wheelhouse: {len(found)} wheels ({', '.join(w.split('-')[0] for w in found)})")
     return found
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now.
-
-    >>> 1024 < free_port() < 65536
-    True
-    """
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ---------------------------------------------------------------- playbooks
@@ -269,6 +262,9 @@ class EventReader:
 
     Pure: it only reads dictionaries, so it is tested without Ansible.
 
+    Args:
+        playbook: the playbook's name, for the :class:`PlayResult`.
+
     >>> r = EventReader("build.yml")
     >>> r.feed({"_event": "v2_playbook_on_play_start", "play": {"name": "build"}})
     >>> line = r.feed({"_event": "v2_runner_on_ok", "task": {"name": "Build"},
@@ -285,6 +281,18 @@ class EventReader:
         self.play = ""
 
     def feed(self, event: dict):
+        """Read one event; what it shows, if anything.
+
+        Args:
+            event: one event of the ``ansible.posix.jsonl`` callback, as a dict.
+
+        Returns:
+            The :class:`TaskLine` of a task that starts; a list of them (one per host) for
+            a task's result; None for the events that show nothing.
+
+        >>> EventReader("build.yml").feed({"_event": "v2_playbook_on_task_start", "task": {"name": "Build"}}).task
+        'Build'
+        """
         kind = event.get("_event", "")
         if kind == "v2_playbook_on_task_start":
             return TaskLine(self.play, event.get("task", {}).get("name", "?"), "")

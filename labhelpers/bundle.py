@@ -14,7 +14,7 @@ A bundle is a gzipped tar archive::
 corrupt or truncated archive is refused with one :class:`~labhelpers.errors.LabError`,
 and nothing of it is loaded. The verified image tarballs are kept where
 :func:`labhelpers.images.ensure` looks for them (:func:`labhelpers.images.bundle_path`),
-the wheels in :func:`wheelhouse_dir`.
+the wheels in :func:`labhelpers.settings.wheelhouse_dir`.
 
 >>> from labhelpers import bundle
 >>> bundle.export_bundle("lab-bundle.tar.gz")          # doctest: +SKIP
@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -39,9 +38,9 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import images
-from .errors import LabError
-from .standin import cache_dir
+from . import catalogue, images, wheelhouse
+from .errors import BundleError
+from .settings import cache_dir, wheelhouse_dir  # the one answer to where wheels live
 
 #: Version of the bundle layout; import refuses other versions.
 FORMAT = 1
@@ -51,8 +50,8 @@ EXTRAS = ("builds", "clients", "lab", "hub", "machines", "test")
 _CHUNK = 1 << 20
 
 
-class BundleError(LabError):
-    """A bundle could not be written, or is not a complete, intact bundle."""
+_TODO = ("export the bundle on a machine that reaches the package index, or pass "
+         "--wheelhouse DIR with wheels gathered before")
 
 
 @dataclass
@@ -73,6 +72,24 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str, where: str) -> "Manifest":
+        """Read a manifest written by :func:`export_bundle`.
+
+        Args:
+            text: the manifest's JSON.
+            where: the bundle, named in messages.
+
+        Returns:
+            The :class:`Manifest`.
+
+        Raises:
+            BundleError: another format, or unreadable JSON.
+
+        >>> Manifest.from_json('{"format": 0}', "old.tar.gz")    # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        BundleError: old.tar.gz is a bundle of format 0; this kit reads format 1.
+
+        Introduced in README.md ("Delivering a workshop"); no notebook calls it.
+        """
         try:
             data = json.loads(text)
             if data.get("format") != FORMAT:
@@ -93,15 +110,6 @@ class Manifest:
         return f"{len(self.images)} images ({refs}), {len(self.wheels)} wheels, {size:.0f} MB unpacked"
 
 
-def wheelhouse_dir() -> str:
-    """Where imported wheels are kept: ``pip install --no-index --find-links`` it.
-
-    >>> wheelhouse_dir().endswith(os.path.join("labhelpers", "wheelhouse"))
-    True
-    """
-    return os.path.join(cache_dir(), "wheelhouse")
-
-
 def source_root() -> Path | None:
     """The kit's source tree (with ``pyproject.toml``) when installed from one."""
     root = Path(__file__).resolve().parent.parent
@@ -111,8 +119,16 @@ def source_root() -> Path | None:
 def requirements(extras=EXTRAS) -> list[str]:
     """The package's own requirements, with those of ``extras``, from its metadata.
 
+    Args:
+        extras: the extras whose requirements are included too.
+
+    Returns:
+        Requirement strings, markers removed (``docker>=7.1``...).
+
     >>> any(r.startswith("docker") for r in requirements())
     True
+
+    Introduced in README.md ("Delivering a workshop"); no notebook calls it.
     """
     from importlib.metadata import requires
 
@@ -128,20 +144,7 @@ def requirements(extras=EXTRAS) -> list[str]:
     return out
 
 
-def _pip(args: list[str], what: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL)
-    if done.returncode:
-        noise = "is ignored: it is neither a file nor a directory"
-        tail = "\n".join(l for l in done.stderr.splitlines() if noise not in l)[-1500:]
-        raise BundleError(
-            f"pip could not {what} (exit {done.returncode}):\n{tail}",
-            "export the bundle on a machine that reaches the package index, or pass "
-            "--wheelhouse DIR with wheels gathered before",
-        )
-
-
-def build_wheelhouse(dest: str, python_version: str | None = None, log=print) -> list[str]:
+def build_wheelhouse(dest: str, python_version: str | None = None, log=print, client=None) -> list[str]:
     """Gather the package and all its dependencies as wheels into ``dest``.
 
     With every extra (``[builds,clients,lab,machines,hub,test]``), so the wheelhouse installs the whole kit
@@ -151,13 +154,25 @@ def build_wheelhouse(dest: str, python_version: str | None = None, log=print) ->
         dest: the folder to fill.
         python_version: the Python the wheels are for (``"3.11.2"``), when it is
             not this one (the kit image's base, another machine): binary wheels
-            only, chosen for that version. Default: this Python.
+            only, chosen for that version and for the engine's architecture.
+            Default: this Python, on this machine.
+        client: the ``docker.DockerClient`` whose architecture the wheels are for,
+            with ``python_version`` (default: the kit's).
 
     Raises:
         BundleError: pip failed (no network, no index, no wheel for that Python).
 
+    Args:
+        dest: the folder for the wheels (made if missing).
+        log: called with progress lines.
+
+    Returns:
+        The names of the wheels in ``dest``, sorted.
+
     >>> build_wheelhouse("wheelhouse")                 # doctest: +SKIP
     ['labhelpers-0.1.0-py3-none-any.whl', 'docker-7.1.0-py3-none-any.whl', ...]
+
+    Introduced in README.md ("Delivering a workshop"); no notebook calls it.
     """
     root = source_root()
     os.makedirs(dest, exist_ok=True)
@@ -167,12 +182,16 @@ def build_wheelhouse(dest: str, python_version: str | None = None, log=print) ->
     if python_version is None:
         _pip(["wheel", "-q", "--wheel-dir", dest, f"{root}[{extras}]" if root else f"labhelpers[{extras}]"],
              "gather the wheels")
-    else:
+    else:  # for the kit image: its Python, on the engine's architecture
         if root:
             _pip(["wheel", "-q", "--no-deps", "--wheel-dir", dest, str(root)], "build the kit's wheel")
-        _pip(["download", "-q", "--only-binary=:all:", "--python-version", python_version,
-              "--dest", dest, *requirements()], f"download wheels for Python {python_version}")
+        wheelhouse.download(requirements(), dest, python_version, client=client, log=lambda line: None,
+                            error=BundleError, todo=_TODO)
     return sorted(name for name in os.listdir(dest) if name.endswith(".whl"))
+
+
+def _pip(args: list[str], what: str) -> str:
+    return wheelhouse.pip(args, what, BundleError, _TODO)
 
 
 def _hash_copy(src, dst_path: str) -> tuple[str, int]:
@@ -211,6 +230,8 @@ def export_bundle(path: str, client=None, wheelhouse: str | None = None,
 
     >>> export_bundle("lab-bundle.tar.gz").summary()   # doctest: +SKIP
     '3 images (python:3.13-slim-trixie, registry:2, redis:8), 62 wheels, 412 MB unpacked'
+
+    Introduced in README.md ("Delivering a workshop"); no notebook calls it.
     """
     from . import __version__
     from .engine import client as get_client
@@ -221,7 +242,7 @@ def export_bundle(path: str, client=None, wheelhouse: str | None = None,
     manifest = Manifest(kit=__version__, created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     with tempfile.TemporaryDirectory(prefix=".labhelpers-bundle-", dir=os.path.dirname(path)) as tmp:
         os.makedirs(os.path.join(tmp, "images"))
-        for name, entry in images.CATALOGUE.items():
+        for name, entry in catalogue.CATALOGUE.items():
             image = images.ensure(name, client=client, log=log)
             member = "images/" + os.path.basename(images.bundle_path(entry.ref))
             t0 = time.monotonic()
@@ -233,7 +254,7 @@ def export_bundle(path: str, client=None, wheelhouse: str | None = None,
         if wheelhouse:
             shutil.copytree(wheelhouse, wheels_dir)
         else:
-            build_wheelhouse(wheels_dir, python_version, log)
+            build_wheelhouse(wheels_dir, python_version, log, client)
         for name in sorted(os.listdir(wheels_dir)):
             if not name.endswith((".whl", ".tar.gz", ".zip")):
                 continue
@@ -317,8 +338,13 @@ def import_bundle(path: str, client=None, log=print, load: bool = True) -> Manif
         BundleError: the file is missing, truncated or corrupt (nothing loaded).
         EngineError: no engine to load the images into (nothing loaded).
 
+    Returns:
+        The bundle's :class:`Manifest`.
+
     >>> import_bundle("lab-bundle.tar.gz").summary()   # doctest: +SKIP
     '3 images (python:3.13-slim-trixie, registry:2, redis:8), 62 wheels, 412 MB unpacked'
+
+    Introduced in README.md ("Delivering a workshop"); no notebook calls it.
     """
     from .engine import client as get_client
 

@@ -1,4 +1,4 @@
-"""``python -m labhelpers doctor | prepare | clean | engine [current|podman] | tap | bundle | mirror``.
+"""``python -m labhelpers doctor | prepare | clean | engine [current|podman] | tap | bundle | mirror | survey | room``.
 
 Each command prints what it did; a setup problem ends with one clear message
 (what went wrong, what to do) and exit status 1, never a traceback.
@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+from . import settings
 from .errors import LabError
 
 
@@ -74,7 +75,7 @@ def _mirror(args) -> int:
 
 
 def _clean(args) -> int:
-    from .labels import clean
+    from .cleanup import clean
 
     found = clean(args.notebook, dry_run=args.dry_run, log=print)
     scope = f"notebook {args.notebook}" if args.notebook else "every notebook"
@@ -135,9 +136,22 @@ def _tap(args) -> int:
     return code
 
 
+def _survey(args) -> int:
+    import json
+
+    from . import survey
+
+    cache = survey.Cache(max_age=0 if args.no_cache else 24 * 3600)
+    records, meta = survey.survey(args.term, limit=args.limit, workers=args.workers, cache=cache)
+    print(json.dumps(meta, indent=2))
+    if args.save:
+        path = survey.save_snapshot(records, meta)
+        print(f"snapshot: {path.name} ({path.stat().st_size // 1024} KiB)")
+    return 0
+
+
 def _room(args: argparse.Namespace) -> int:
     """The instructor's room: `room hub`, `room accounts N`, `room status` (labhelpers.room)."""
-    import os
     from pathlib import Path
 
     from . import room
@@ -145,7 +159,7 @@ def _room(args: argparse.Namespace) -> int:
     state = Path(args.state) if args.state else room.DEFAULT_STATE
     if args.action == "hub":
         hub = room.Hub.start(state, port=args.port)
-        print(f"hub on {hub.url} (log: {hub.log}); isolation: {os.environ.get('LAB_ISOLATION', 'rootless')}")
+        print(f"hub on {hub.url} (log: {hub.log}); isolation: {settings.hub_isolation()}")
         print("next: python -m labhelpers room accounts N; Ctrl-C stops the hub and every server")
         try:
             hub.process.wait()
@@ -227,6 +241,14 @@ def parser() -> argparse.ArgumentParser:
                      help="start: do not store this engine's catalogue images first")
     mir.add_argument("--purge", action="store_true", help="stop: also remove the cached images' volume")
     mir.set_defaults(run=_mirror)
+    sur = sub.add_parser("survey", help="survey the live package index for docker projects "
+                                        "(notebook 05; --save writes a dated snapshot into the kit)")
+    sur.add_argument("--term", default="docker", help="the part of the names to look for")
+    sur.add_argument("--limit", type=int, help="only the first N projects")
+    sur.add_argument("--workers", type=int, default=12, help="requests in flight at once")
+    sur.add_argument("--save", action="store_true", help="write a dated snapshot into the kit")
+    sur.add_argument("--no-cache", action="store_true", help="fetch everything afresh")
+    sur.set_defaults(run=_survey)
     rm = sub.add_parser("room", help="a workshop room: `room hub` starts JupyterHub (make hub), "
                                      "`room accounts N` makes N accounts and their printable cards, "
                                      "`room status` lists participants, servers and exercises passed")
@@ -243,6 +265,21 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command of ``python -m labhelpers``.
+
+    Args:
+        argv: the arguments after ``python -m labhelpers`` (default: the command line's;
+            the process then exits with the status).
+
+    Returns:
+        The exit status: 0 done, 1 a setup problem (its message printed), 130 interrupted.
+
+    >>> main(["clean", "--notebook", "00", "--dry-run"])       # doctest: +SKIP
+    would remove 0 lab objects of notebook 00
+    0
+
+    (skipped: it asks the engine.) Introduced in ``00-start-here``.
+    """
     args = parser().parse_args(argv)
     try:
         code = args.run(args)

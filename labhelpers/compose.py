@@ -31,7 +31,7 @@ import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .errors import LabError
+from .errors import ComposeError
 from .labels import name as lab_name
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -42,10 +42,6 @@ INSTALL_V2 = ("install Compose v2: as root on Debian/Ubuntu `make setup` install
               "`docker-compose` 2.x package from Debian sid, or Docker's "
               "`docker-compose-plugin`); Docker Desktop includes it. Then run "
               "`lab.compose.tool.cache_clear()` or restart the kernel")
-
-
-class ComposeError(LabError):
-    """No compose tool, or a compose command failed."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +93,15 @@ def probe(argv) -> Tool | None:
     Args:
         argv: the command, e.g. ``["docker", "compose"]`` or ``["docker-compose"]``.
 
+    Returns:
+        The :class:`Tool` with its version, or None.
+
     >>> probe(["docker-compose"])                    # doctest: +SKIP
     Tool(argv=('docker-compose',), version='2.40.3')
+    >>> probe(["h15-no-such-compose"]) is None
+    True
+
+    (the first is skipped: its version is the one installed here.)
     """
     if not shutil.which(argv[0]):
         return None

@@ -35,16 +35,17 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 
 import docker.errors
 
+from . import settings
 from .errors import EngineSetupError
+from .waiting import wait_until
 
 #: The engine container's name on the machine's engine.
 NAME = "labhelpers-current"
 #: Host folder shared with the engine container: its socket and configuration.
-RUN_DIR = "/run/labhelpers-current"
+RUN_DIR = settings.CURRENT_RUN_DIR
 #: The current engine's socket, on the host.
 SOCKET = f"{RUN_DIR}/docker.sock"
 #: The volume that keeps the current engine's images and containers between starts.
@@ -171,18 +172,19 @@ def start(log=print) -> str:
                  f"--host=unix://{SOCKET}", "--host=unix:///var/run/docker.sock"],
         volumes=[spec["bind"] for spec in binds.values()],
     )
-    deadline = time.monotonic() + BOOT_TIMEOUT
-    while (version := _answers()) is None:
+    def answered_or_stopped():
         box.reload()
-        if box.status != "running" or time.monotonic() > deadline:
-            tail = box.logs(tail=15).decode(errors="replace")
-            raise EngineSetupError(
-                f"The current engine ({NAME}) did not answer within {BOOT_TIMEOUT} s. "
-                f"Its log ends with:\n{tail}",
-                f"read `docker logs {NAME}`; `python -m labhelpers engine current stop` "
-                "removes it (and keeps its images)",
-            )
-        time.sleep(0.5)
+        return _answers() or box.status != "running"
+
+    version = wait_until(answered_or_stopped, BOOT_TIMEOUT, interval=0.5, error=None)
+    if not isinstance(version, dict):
+        tail = box.logs(tail=15).decode(errors="replace")
+        raise EngineSetupError(
+            f"The current engine ({NAME}) did not answer within {BOOT_TIMEOUT} s. "
+            f"Its log ends with:\n{tail}",
+            f"read `docker logs {NAME}`; `python -m labhelpers engine current stop` "
+            "removes it (and keeps its images)",
+        )
     return _describe(version)
 
 
@@ -191,6 +193,9 @@ def stop(purge: bool = False) -> str:
 
     Args:
         purge: also remove the volume holding its images and containers.
+
+    Returns:
+        One line saying what was removed.
 
     >>> stop()                                       # doctest: +SKIP
     'current engine: stopped (its images are kept in the volume labhelpers-current-data)'
@@ -219,6 +224,10 @@ def command(argv: list[str]) -> list[str]:
     Raises:
         EngineSetupError: the current engine is not running, or this is not Linux
             as root (entering namespaces needs both).
+
+    Returns:
+        ``nsenter ... unshare ... sh -c ... argv``: the engine's network namespace, and its
+        socket bound at the default path.
 
     >>> command(["docker", "ps"])[:2]                # doctest: +SKIP
     ['nsenter', '--net=/proc/4242/ns/net']
@@ -250,9 +259,20 @@ def run(argv: list[str]) -> int:
     DOCKER_HOST and DOCKER_CONTEXT are left out of its environment, so docker-py and
     the CLI find the engine where a learner's do: at the default socket.
 
+    Args:
+        argv: the command and its arguments.
+
+    Returns:
+        The command's exit status.
+
+    Raises:
+        EngineSetupError: as :func:`command`.
+
     >>> run(["docker", "version", "--format", "{{.Server.Version}}"])   # doctest: +SKIP
     28.5.2+dfsg4
     0
+
+    (skipped: they need the current engine running.)
     """
     env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
     return subprocess.run(command(argv), env=env).returncode

@@ -19,13 +19,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
-from . import engine
+from . import engine, settings
 from .errors import EngineError, EngineSetupError
+from .waiting import wait_until
 
 #: Where a daemon started by the kit writes its log.
-LOG_FILE = "/var/log/labhelpers-dockerd.log"
+LOG_FILE = settings.DAEMON_LOG
 
 
 def _is_debian() -> bool:
@@ -132,13 +132,8 @@ def start(wait: float = 60.0, log=print) -> str:
             )
         _install_docker_io(log)
     _spawn_dockerd(log)
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        time.sleep(0.25)
-        try:
-            line = status()
-        except EngineError:
-            continue
+    line = wait_until(status, wait, interval=0.25, error=None, ignore=(EngineError,))
+    if line:
         engine.reset()
         return "engine started: " + line
     raise EngineSetupError(

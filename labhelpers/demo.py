@@ -58,6 +58,12 @@ def _seconds(cell) -> float:
 def cell_times(nb) -> list[tuple[float, str]]:
     """(seconds, first line) of every executed code cell of a notebook node.
 
+    Args:
+        nb: an executed notebook (``nbformat`` node) whose cells carry nbclient's timing.
+
+    Returns:
+        One ``(seconds, first 40 characters)`` per code cell, in order.
+
     >>> import nbformat
     >>> cell = nbformat.v4.new_code_cell("x = 1")
     >>> cell.metadata["execution"] = {"iopub.execute_input": "2024-01-01T00:00:00.000Z",
@@ -70,7 +76,20 @@ def cell_times(nb) -> list[tuple[float, str]]:
 
 
 def dry_run(path: str, timeout: int = 600) -> Timing:
-    """Run one notebook top to bottom in memory (the file is not written) and time its cells."""
+    """Run one notebook top to bottom in memory (the file is not written) and time its cells.
+
+    Args:
+        path: the ``.ipynb`` file.
+        timeout: the most seconds one cell may take.
+
+    Returns:
+        Its :class:`Timing`; a failing cell ends the run, and ``error`` says why.
+
+    >>> dry_run("notebooks/00-start-here.ipynb").cells      # doctest: +SKIP
+    12
+
+    (skipped: it runs the notebook, which needs an engine.)
+    """
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -91,7 +110,15 @@ def dry_run(path: str, timeout: int = 600) -> Timing:
 
 
 def warm(log=print) -> None:
-    """Make every image present and pay the one-time costs before the talk."""
+    """Make every image present and pay the one-time costs before the talk.
+
+    Args:
+        log: called with progress lines.
+
+    >>> warm(log=lambda line: None)                  # doctest: +SKIP
+
+    (skipped: it prepares images and creates a machine on the engine.)
+    """
     from . import images
 
     images.prepare(log=log)
@@ -107,11 +134,16 @@ def warm_machine(log=print) -> float:
     warms what notebook 03's first ``create`` pays for (the dind image, the image
     copy into the machine).
 
+    Args:
+        log: called with one line: how long it took.
+
     Returns:
         The seconds it took.
 
     >>> warm_machine(log=lambda line: None) < 60     # doctest: +SKIP
     True
+
+    (skipped: it creates a machine on the engine.)
     """
     import docker
 
@@ -138,6 +170,12 @@ def rehearse(notebooks_dir: str = NOTEBOOKS, log=print) -> str:
 
     Returns:
         The table, one line per notebook: cells, total seconds, worst cell.
+
+    >>> print(rehearse())                            # doctest: +SKIP
+    notebook                       cells  total (s)  worst cell (s)   worst cell starts with
+    00-start-here                     12        4.1             1.9   client.containers.run(
+
+    (skipped: it runs every notebook on the engine, for minutes.)
     """
     warm(log=lambda line: None)
     rows = []

@@ -21,7 +21,6 @@ Introduced in ``06-container-builds``.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -29,9 +28,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .builds import BuildError, _data, from_catalogue, project_dir, scaffold  # noqa: F401 (doctests)
+from .builds import BuildError, from_catalogue, project_dir, scaffold  # noqa: F401 (doctests)
 from .imagestore import unpacked_bytes
 from .labels import labels_for, name as lab_name
+from .settings import data_path
+from .streams import BuildKitSteps, build_events
 
 #: The four ways of writing the same app's Dockerfile that notebook 06 measures.
 VARIANTS = ("naive", "deps-first", "multi-stage", "non-root")
@@ -46,6 +47,15 @@ def variant(name: str) -> str:
 
     Their base images are the catalogue's (:func:`labhelpers.builds.from_catalogue`).
 
+    Args:
+        name: the variant's name, a key of :data:`VARIANTS` or :data:`BUILDKIT_VARIANTS`.
+
+    Returns:
+        The Dockerfile's text.
+
+    Raises:
+        BuildError: there is no such variant.
+
     >>> from labhelpers.images import spec
     >>> variant("naive").splitlines()[1] == f"FROM {spec('python-full').ref}"
     True
@@ -53,7 +63,7 @@ def variant(name: str) -> str:
     if name not in VARIANTS + BUILDKIT_VARIANTS:
         raise BuildError(f"{name!r} is not a Dockerfile variant.",
                          f"use one of {', '.join(VARIANTS + BUILDKIT_VARIANTS)}")
-    return from_catalogue(_data("dockerfiles", f"{name}.Dockerfile").read_text())
+    return from_catalogue(data_path("dockerfiles", f"{name}.Dockerfile").read_text())
 
 
 def add_variants(project, names=VARIANTS) -> dict[str, Path]:
@@ -95,7 +105,7 @@ class Build:
         return [step for step, cached in self.steps if not cached]
 
 
-_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
+_CONTEXT_TODO = "pass the project's app folder (`project / \"app\"`), which holds the Dockerfile"
 
 
 def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06",
@@ -104,16 +114,49 @@ def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06
 
     The image gets the notebook's labels, so ``lab.clean`` removes it; the image
     that had the tag before is removed when nothing else uses it (no dangling images).
+    The engine's stream is read by :func:`labhelpers.streams.build_events`.
+
+    Args:
+        context: the build context folder.
+        tag: the image's name and tag.
+        dockerfile: the Dockerfile's name in the context.
+        notebook: whose labels the image gets.
+        nocache: build without the layer cache.
+        target: the stage of a multi-stage Dockerfile to build.
+        client: a ``docker.DockerClient`` (default: the kit's).
+        log: called with one line per step (None: silent).
+
+    Returns:
+        A :class:`Build`: the image's id, the seconds, each step and whether it was cached.
 
     Raises:
-        BuildError: the build failed (the step and the engine's message).
+        BuildError: the build failed (the step and the engine's message), the engine
+            refused it, or the context cannot be read.
+
+    Args:
+        context: the build context folder.
+        tag: the tag to give the image.
+        dockerfile: the Dockerfile's name inside ``context``.
+        notebook: the notebook whose labels the image carries.
+        nocache: build every step afresh.
+        target: the stage to stop at (multi-stage Dockerfiles).
+        client: a ``docker.DockerClient`` (default: the kit's).
+        log: called with one line per step (None: silent).
+
+    Returns:
+        The :class:`Build`: image id, seconds, and each step with whether it was cached.
 
     >>> build(project_dir() / "app", "nb06-app:try")  # doctest: +SKIP
+
+    (skipped: it builds on the engine.) Introduced in ``06-container-builds``.
     """
     from .engine import client as get_client
 
     import docker.errors
 
+    if not Path(context).is_dir():  # docker-py's words would be a TypeError
+        raise BuildError(f"The build context of {tag} cannot be read: there is no folder {context}.",
+                         _CONTEXT_TODO)
     client = client or get_client()
     try:
         previous = client.images.get(tag).id
@@ -123,30 +166,33 @@ def build(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06
     image_id = ""
     say = log or (lambda line: None)
     start = time.monotonic()
-    stream = client.api.build(path=str(context), dockerfile=dockerfile, tag=tag, rm=True,
-                              forcerm=True, nocache=nocache, target=target, decode=True,
-                              labels=labels_for(notebook))
 
     def close_step():
         if steps:
             say(f"  {'cached' if steps[-1][1] else 'ran   '} {steps[-1][0][:90]}")
 
-    for chunk in stream:
-        if "error" in chunk:
-            close_step()
-            raise BuildError(f"building {tag} failed at {steps[-1][0] if steps else 'start'!r}: "
-                             f"{chunk['error'].strip()}",
-                             "read the step's message; fix the Dockerfile and build again")
-        text = chunk.get("stream", "")
-        match = _STEP.match(text)
-        if match:
-            close_step()
-            instruction = match.group(3).strip()
-            steps.append((instruction, instruction.upper().startswith("FROM ")))  # FROM never runs
-        elif "Using cache" in text and steps:
-            steps[-1] = (steps[-1][0], True)
-        elif "aux" in chunk and "ID" in chunk["aux"]:
-            image_id = chunk["aux"]["ID"]
+    try:
+        stream = client.api.build(path=str(context), dockerfile=dockerfile, tag=tag, rm=True,
+                                  forcerm=True, nocache=nocache, target=target, decode=True,
+                                  labels=labels_for(notebook))
+        for event in build_events(stream):
+            if event.kind == "error":
+                close_step()
+                raise BuildError(f"building {tag} failed at {steps[-1][0] if steps else 'start'!r}: "
+                                 f"{event.text}",
+                                 "read the step's message; fix the Dockerfile and build again")
+            if event.kind == "step":
+                close_step()
+                steps.append((event.instruction, event.instruction.upper().startswith("FROM ")))  # FROM never runs
+            elif event.kind == "cached" and steps:
+                steps[-1] = (steps[-1][0], True)
+            elif event.kind == "image":
+                image_id = event.image_id
+    except docker.errors.APIError as err:
+        raise BuildError(f"The engine refused to build {tag}: {err.explanation or err}",
+                         "check the build context folder and the Dockerfile's name, then build again") from None
+    except OSError as err:  # a file of the context is unreadable
+        raise BuildError(f"The build context of {tag} cannot be read: {err}", _CONTEXT_TODO) from None
     close_step()
     seconds = time.monotonic() - start
     if not image_id:
@@ -194,6 +240,13 @@ def _drop_replaced(client, old_id: str | None, new_id: str) -> None:
 def touch_code(project, line: str | None = None) -> str:
     """Make a one-line code change to the app (a comment line appended); returns the old text.
 
+    Args:
+        project: the project folder (:func:`labhelpers.builds.scaffold`).
+        line: the line to append (default: a comment with the time).
+
+    Returns:
+        The file's text before the change (write it back to undo).
+
     >>> import tempfile
     >>> p = scaffold(tempfile.mkdtemp() + "/demo", log=None)
     >>> old = touch_code(p)
@@ -207,15 +260,35 @@ def touch_code(project, line: str | None = None) -> str:
 
 
 def layers(image) -> int:
-    """The number of filesystem layers of an image (its ``RootFS``)."""
+    """The number of filesystem layers of an image (its ``RootFS``).
+
+    Args:
+        image: a ``docker.models.images.Image``.
+
+    Returns:
+        How many layers its root filesystem has.
+
+    >>> class Image: attrs = {"RootFS": {"Layers": ["sha256:a", "sha256:b"]}}
+    >>> layers(Image())
+    2
+    """
     return len(image.attrs.get("RootFS", {}).get("Layers", []))
 
 
 def stages(dockerfile_text: str) -> list[str]:
     """The named stages of a Dockerfile (``FROM ... AS name``), read with dockerfile-parse.
 
+    Args:
+        dockerfile_text: the Dockerfile's text.
+
+    Returns:
+        The stages' names, in order (unnamed stages left out).
+
     >>> stages(variant("multi-stage"))
     ['builder']
+
+    >>> stages("FROM python:3.13-slim-trixie AS deps\\nRUN true\\nFROM deps AS app\\n")
+    ['deps', 'app']
     """
     import io
 
@@ -256,8 +329,24 @@ def measure(project, name: str, notebook: str = "06", tag_base: str | None = Non
     a one-line change of ``app.py``, which is then undone. Named build stages are
     tagged too, so cleanup finds them.
 
+    Args:
+        project: the project folder (:func:`labhelpers.builds.scaffold`).
+        name: the variant, a key of :data:`VARIANTS`.
+        notebook: the notebook whose labels the images carry.
+        tag_base: the images' repository (default: ``nbNN-variant``).
+        client: a ``docker.DockerClient`` (default: the kit's).
+        log: called with one line per build (None: silent).
+
+    Returns:
+        The :class:`Measurement`: size, cold build, rebuild, layers, steps re-run.
+
     >>> measure(project_dir(), "naive").row()          # doctest: +SKIP
     {'variant': 'naive', 'size (MB)': 420, ...}
+
+    >>> measure(project, "deps-first").rebuild_s < 5     # doctest: +SKIP
+    True
+
+    (skipped: it builds on the engine, for seconds to minutes.)
     """
     from .engine import client as get_client
 
@@ -286,7 +375,22 @@ def measure(project, name: str, notebook: str = "06", tag_base: str | None = Non
 def compare(project, notebook: str = "06", tag_base: str | None = None, client=None, log=print):
     """Measure all four :data:`VARIANTS`; a pandas DataFrame, one row each.
 
+    Args:
+        project: the project folder (:func:`labhelpers.builds.scaffold`).
+        notebook: the notebook whose labels the images carry.
+        tag_base: the images' repository (default: ``nbNN-variant``).
+        client: a ``docker.DockerClient`` (default: the kit's).
+        log: called with progress lines (None: silent).
+
+    Returns:
+        A DataFrame indexed by variant: size (MB), cold build (s), rebuild (s), layers, re-run.
+
     >>> compare(project_dir())                          # doctest: +SKIP
+
+    >>> compare(project).loc["multi-stage", "size (MB)"]     # doctest: +SKIP
+    131
+
+    (skipped: it builds on the engine, for seconds to minutes.)
     """
     import pandas as pd
 
@@ -299,10 +403,6 @@ def compare(project, notebook: str = "06", tag_base: str | None = None, client=N
 
 
 # ---------------------------------------------------------------- BuildKit
-
-#: A BuildKit step's first line in ``--progress=plain``: ``#6 [stage-0 2/5] WORKDIR /srv``.
-_VERTEX = re.compile(r"^#(\d+) \[([^\]]*\d+/\d+)\] (.*)$")
-_VERTEX_END = re.compile(r"^#(\d+) (CACHED|DONE\b|ERROR\b)")
 
 #: The builders compared by :func:`compare_builders`, as the notebook names them.
 LEGACY = "legacy (docker-py)"
@@ -405,33 +505,18 @@ def buildkit(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = 
     except docker.errors.ImageNotFound:
         previous = None
     say = log or (lambda line: None)
-    steps: dict[str, list] = {}  # vertex number -> [stage, step number, instruction, cached]
-    stages: list[str] = []  # in the order BuildKit first shows them
-    tail: list[str] = []
-    shown: set[str] = set()
+    reader = BuildKitSteps()
     start = time.monotonic()
     try:
         lines = whales(client, check=False).buildx.build(
             str(context), file=str(Path(context) / dockerfile), tags=[tag], load=True,
             cache=not nocache, labels=labels_for(notebook), progress="plain", stream_logs=True)
         for raw in lines:
-            line = raw.rstrip()
-            tail = (tail + [line])[-12:]
-            started, ended = _VERTEX.match(line), _VERTEX_END.match(line)
-            if started and started.group(1) not in steps:
-                # FROM shows the base's digest on the containerd store: the name is enough
-                instruction = re.sub(r"@sha256:[0-9a-f]+", "", started.group(3).strip())
-                stage, _, number = started.group(2).rpartition(" ")  # "stage-0 2/5", "2/5"
-                stages += [stage] if stage not in stages else []
-                steps[started.group(1)] = [stage, int(number.split("/")[0]), instruction,
-                                           instruction.upper().startswith("FROM ")]
-            elif ended and ended.group(1) in steps and ended.group(1) not in shown:
-                shown.add(ended.group(1))  # a step may end twice (FROM: resolve, then done)
-                step = steps[ended.group(1)]
-                step[3] = step[3] or ended.group(2) == "CACHED"
-                say(f"  {'cached' if step[3] else 'ran   '} {step[2][:90]}")
+            ended = reader.feed(raw)
+            if ended:
+                say(f"  {'cached' if ended[1] else 'ran   '} {ended[0][:90]}")
     except DockerException as err:
-        text = f"{err.stderr or ''}\n{err.stdout or ''}\n" + "\n".join(tail)
+        text = f"{err.stderr or ''}\n{err.stdout or ''}\n" + "\n".join(reader.tail)
         if _buildx_missing(text):
             raise _no_buildx() from None
         last = [t for t in text.splitlines() if t.strip()][-6:]
@@ -443,8 +528,7 @@ def buildkit(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = 
     image_id = client.images.get(tag).id
     _drop_replaced(client, previous, image_id)
     # BuildKit runs independent steps in parallel: their lines come in any order.
-    return Build(tag, image_id, seconds, [(step, cached) for *_, step, cached in sorted(
-        (stages.index(stage), number, step, cached) for stage, number, step, cached in steps.values())])
+    return Build(tag, image_id, seconds, reader.steps())
 
 
 def touch_requirements(project) -> str:
@@ -453,7 +537,20 @@ def touch_requirements(project) -> str:
     The dependencies stay the same, but every step from its ``COPY`` on runs again:
     what a real dependency change costs, without needing new wheels.
 
+    Args:
+        project: the project folder (:func:`labhelpers.builds.scaffold`).
+
+    Returns:
+        The file's text before the change (write it back to undo).
+
     >>> import tempfile
+    >>> p = scaffold(tempfile.mkdtemp() + "/demo", log=None)
+    >>> old = touch_requirements(p)
+    >>> (p / "app" / "requirements.txt").read_text().startswith(old)
+    True
+
+    >>> import tempfile
+    >>> from labhelpers.builds import scaffold
     >>> p = scaffold(tempfile.mkdtemp() + "/demo", log=None)
     >>> old = touch_requirements(p)
     >>> (p / "app" / "requirements.txt").read_text().startswith(old)
@@ -526,7 +623,22 @@ def compare_builders(project, notebook: str = "06", tag_base: str | None = None,
     Rows: ``deps-first`` with each builder, then ``cache-mount`` (BuildKit only:
     ``RUN --mount`` bind-mounts the wheels and keeps pip's cache between builds).
 
+    Args:
+        project: the project that :func:`labhelpers.builds.scaffold` made.
+        notebook: two digits, for the images' labels.
+        tag_base: the repository of the images (default: ``nbNN-variant``).
+        client: the engine's ``docker.DockerClient`` (default: the kit's).
+        log: where progress lines go (None: silent).
+
+    Returns:
+        A DataFrame indexed by builder and Dockerfile: cold build and rebuild times.
+
     >>> compare_builders(project_dir())                       # doctest: +SKIP
+
+    >>> compare_builders(project).index.tolist()[0]  # doctest: +SKIP
+    ('legacy (docker-py)', 'deps-first')
+
+    (skipped: it builds on the engine, for seconds to minutes.)
     """
     import pandas as pd
 
@@ -546,6 +658,9 @@ def lint(dockerfile) -> list[dict]:
 
     Returns:
         One dict per finding: line, code, level, message.
+
+    Raises:
+        BuildError: hadolint is not installed, or it failed.
 
     >>> [f["code"] for f in lint("FROM python:latest\\n")]     # doctest: +SKIP
     ['DL3007']

@@ -190,7 +190,7 @@ def doctor(notebook: str | None = None, strict: bool = True) -> Report:
     report = check()
     if report.ok:
         if notebook is not None:
-            from .labels import clean
+            from .cleanup import clean
 
             if warmup.wait_for(notebook):
                 report = check()

@@ -115,10 +115,34 @@ def _default_sockets() -> list[str]:
     ]
     if sys.platform == "darwin":
         candidates.reverse()  # Desktop's own socket first on macOS
-    from .podman import sockets
-
-    candidates += sockets()  # Podman's Docker-compatible API, when no Docker socket is there
+    candidates += podman_sockets()  # Podman's Docker-compatible API, when no Docker socket is there
     return ["unix://" + path for path in candidates]
+
+
+#: Podman's rootful Docker-compatible socket (Debian's ``podman.socket`` unit uses it too);
+#: :mod:`labhelpers.podman` starts a service there.
+PODMAN_SOCKET = "/run/podman/podman.sock"
+
+
+def podman_rootless_socket(env=None) -> str | None:
+    """The rootless service's socket, ``$XDG_RUNTIME_DIR/podman/podman.sock`` (None without it).
+
+    >>> podman_rootless_socket({"XDG_RUNTIME_DIR": "/run/user/1000"})
+    '/run/user/1000/podman/podman.sock'
+    """
+    runtime = (os.environ if env is None else env).get("XDG_RUNTIME_DIR")
+    return os.path.join(runtime, "podman", "podman.sock") if runtime else None
+
+
+def podman_sockets(env=None) -> list[str]:
+    """Podman's sockets, in the order the kit looks for them: this user's own first.
+
+    >>> podman_sockets({})
+    ['/run/podman/podman.sock']
+    """
+    rootless = podman_rootless_socket(env)
+    own = [rootless] if rootless and os.geteuid() != 0 else []
+    return own + [PODMAN_SOCKET] + ([rootless] if rootless and os.geteuid() == 0 else [])
 
 
 def _tls_from_env(env) -> docker.tls.TLSConfig | None:
@@ -137,6 +161,13 @@ def _tls_from_env(env) -> docker.tls.TLSConfig | None:
 
 def current_context_name(env=None) -> str:
     """The docker context the CLI would use now.
+
+    Args:
+        env: the environment to read (default: this process's); ``DOCKER_CONTEXT`` wins
+            over the ``currentContext`` of the docker config file.
+
+    Returns:
+        The context's name, ``"default"`` when none is chosen.
 
     >>> current_context_name({"DOCKER_CONTEXT": "remote"})
     'remote'
@@ -361,10 +392,18 @@ def client(timeout: int = 60) -> docker.DockerClient:
         EngineError: no usable engine; the message says what to do.
         EngineRefusesClient: the engine refuses the installed docker-py (upgrade it).
 
+    Args:
+        timeout: seconds docker-py waits for each answer.
+
+    Returns:
+        The shared ``docker.DockerClient``, its API version negotiated with the engine.
+
     >>> import labhelpers as lab
     >>> lab.client().containers.run("python:3.13-slim-trixie", "echo hi",
     ...                             remove=True)    # doctest: +SKIP
     b'hi\\n'
+
+    (skipped: it needs an engine.) Introduced in ``00-start-here``.
     """
     endpoint = find_endpoint()
     with _lock:
@@ -393,8 +432,17 @@ def reset() -> None:
 def round_trip_ms(api: docker.APIClient, repeat: int = 20) -> float:
     """Median time of ``GET /_ping`` through ``api``, in milliseconds.
 
+    Args:
+        api: a ``docker.APIClient`` (``lab.client().api``).
+        repeat: how many pings.
+
+    Returns:
+        The median, in milliseconds.
+
     >>> round_trip_ms(lab.client().api)             # doctest: +SKIP
     1.2
+
+    (skipped: it needs an engine.)
     """
     api.ping()  # warm the connection pool
     times = []

@@ -24,6 +24,13 @@ class LabError(Exception):
     Args:
         what: what went wrong, one sentence.
         todo: what the learner should do about it.
+
+    >>> err = LabError("The engine is not running.", "start it: `sudo systemctl start docker`")
+    >>> print(err)
+    The engine is not running.
+    What to do: start it: `sudo systemctl start docker`
+
+    Introduced in ``00-start-here``.
     """
 
     def __init__(self, what: str, todo: str = ""):
@@ -112,3 +119,53 @@ class RoomError(LabError):
 
 class StatsUnavailable(LabError):
     """The engine sends no resource counters for a container (no cgroups it can read)."""
+
+
+class AppError(LabError):
+    """A sample app did not build, start or answer (notebook 01)."""
+
+
+class WheelhouseError(LabError):
+    """``pip download`` could not fetch the wheels a container installs from (notebook 01)."""
+
+
+class RegistryError(LabError):
+    """The private registry did not start, or a push or pull through it failed (notebooks 01, 06)."""
+
+
+class ComposeError(LabError):
+    """No compose tool, or a compose command failed (notebook 01)."""
+
+
+class FramingError(LabError, ValueError):
+    """The bytes are not a multiplexed stream: a TTY stream, or a truncated one (notebook 02).
+
+    Also a ``ValueError``, as it always was: the bytes given are not of the kind expected.
+    """
+
+
+class SurveyError(LabError):
+    """The package index cannot be surveyed: unreachable, or without the APIs needed (notebook 05)."""
+
+
+class BuildError(LabError):
+    """A build, a playbook task or a project step failed (notebooks 04, 06)."""
+
+
+class BundleError(LabError):
+    """An offline bundle could not be written, or is not a complete, intact bundle."""
+
+
+# helpers
+
+
+class WaitTimeout(LabError):
+    """Something the kit waited for (a server answering, a container starting) did not happen in time."""
+
+
+class StreamError(LabError):
+    """An engine's build, pull, push, log or event stream failed or could not be read."""
+
+
+class AlternativeError(LabError):
+    """One of notebook 05's alternative clients could not run its container (image, engine, socket)."""

@@ -397,7 +397,8 @@ def made_for(name: str, client=None) -> list:
     """
     import docker.errors
 
-    from .labels import MANAGED, NOTEBOOK, Managed
+    from .cleanup import Managed
+    from .labels import MANAGED, NOTEBOOK
 
     exercise = get(name)
     if client is None:

@@ -36,7 +36,13 @@ NOTEBOOKS: dict[str, tuple[str, ...]] = {
 
 
 def needs(notebook: str) -> tuple[str, ...]:
-    """The extras a notebook needs (two digits), possibly none.
+    """The extras a notebook needs, possibly none.
+
+    Args:
+        notebook: the notebook's two digits.
+
+    Returns:
+        The names of the extras (``pip install 'labhelpers[NAME]'``), empty for none.
 
     >>> needs("05")
     ('clients',)
@@ -55,6 +61,8 @@ def missing(extra: str) -> list[str]:
 
     >>> missing("builds")                        # doctest: +SKIP
     []
+
+    (skipped: the answer depends on what is installed here.)
     """
     absent = []
     for name in EXTRAS[extra]:

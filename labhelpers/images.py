@@ -27,167 +27,19 @@ from dataclasses import dataclass
 
 import docker.errors
 
-from .errors import ImageError
+from . import catalogue, settings
+# Re-exported: notebooks and tests read lab.images.CATALOGUE; the data lives in catalogue.
+from .catalogue import CATALOGUE, ImageSpec, for_notebook
+from .errors import ImageError, StreamError
+from .imagestore import detect, store, unpacked_bytes
 from .labels import STANDIN
-from .standin import Recipe, cache_dir
+from .streams import Layers, error_text, progress
+
+__all__ = ["CATALOGUE", "ImageSpec", "Outcome", "bundle_path", "ensure", "ensure_outcome", "for_notebook",
+           "is_standin", "offline", "prepare", "present", "short_tag", "size_note", "spec", "store", "table"]
 
 #: Seconds a pull may take to start before the kit counts the registry unreachable.
 PULL_TIMEOUT = 30
-
-
-@dataclass(frozen=True)
-class ImageSpec:
-    """One image of the catalogue.
-
-    Attributes:
-        ref: the image's name and tag, as the notebooks use it.
-        purpose: what the lab uses it for.
-        notebooks: the notebooks that need it.
-        official_mb: the size the official image reports, uncompressed, in MB
-            (to compare the stand-in with).
-        standin: how to build a stand-in from Debian packages, or None.
-    """
-
-    ref: str
-    purpose: str
-    notebooks: tuple[str, ...]
-    official_mb: int
-    standin: Recipe | None = None
-
-
-# The python stand-ins behave as the official images do: `python` and `pip` on the
-# PATH, pip usable without --break-system-packages, a UTF-8 locale.
-_PYTHON_LIKE_OFFICIAL = (
-    "ln -sf /usr/bin/python3 /usr/local/bin/python\n"
-    "ln -sf /usr/bin/pip3 /usr/local/bin/pip\n"
-    "rm -f /usr/lib/python3.*/EXTERNALLY-MANAGED\n"
-)
-_PYTHON_CHANGES = (
-    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    "ENV LANG=C.UTF-8",
-    "ENV PYTHONUNBUFFERED=1",
-    'CMD ["python3"]',
-)
-
-#: Every image the notebooks use, by short name.
-CATALOGUE: dict[str, ImageSpec] = {
-    "python": ImageSpec(
-        ref="python:3.13-slim-trixie",
-        purpose="runs Python in containers: the base of every example and sample app",
-        notebooks=("00", "01", "02", "03", "04", "05", "06"),
-        official_mb=130,
-        standin=Recipe(
-            packages=("python3", "python3-pip", "python3-venv", "ca-certificates"),
-            script=_PYTHON_LIKE_OFFICIAL,
-            changes=_PYTHON_CHANGES,
-        ),
-    ),
-    "registry": ImageSpec(
-        # Debian packages distribution 2.8, the registry:2 generation; the library's
-        # newest is registry:3 (distribution 3.x), which the notebooks say where they
-        # show it.
-        ref="registry:2",
-        purpose="a private image registry on loopback: push to share, pull back (01, 06)",
-        notebooks=("01", "06"),
-        official_mb=25,
-        standin=Recipe(
-            packages=("docker-registry",),
-            # The official image's configuration: no authentication, storage in
-            # /var/lib/registry (Debian's own enables htpasswd auth).
-            script=(
-                "mkdir -p /var/lib/registry\n"
-                "cat > /etc/docker/registry/config.yml <<'YAML'\n"
-                "version: 0.1\n"
-                "log:\n  fields:\n    service: registry\n"
-                "storage:\n  cache:\n    blobdescriptor: inmemory\n"
-                "  filesystem:\n    rootdirectory: /var/lib/registry\n"
-                "http:\n  addr: :5000\n  headers:\n    X-Content-Type-Options: [nosniff]\n"
-                "health:\n  storagedriver:\n    enabled: true\n    interval: 10s\n    threshold: 3\n"
-                "YAML\n"
-            ),
-            changes=(
-                "ENV REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/var/lib/registry",
-                "ENV REGISTRY_HTTP_ADDR=0.0.0.0:5000",
-                "EXPOSE 5000",
-                'CMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.yml"]',
-            ),
-        ),
-    ),
-    "redis": ImageSpec(
-        # Debian 13 packages Redis 8.0, the official redis:8's generation.
-        ref="redis:8",
-        purpose="a Redis server: the hit counter of the compose example (01)",
-        notebooks=("01",),
-        official_mb=137,
-        standin=Recipe(
-            packages=("redis-server",),
-            changes=(
-                "EXPOSE 6379",
-                'CMD ["redis-server", "--protected-mode", "no", "--bind", "0.0.0.0"]',
-            ),
-        ),
-    ),
-    "dind": ImageSpec(
-        # Today's engine: the newest Docker Engine Debian packages (sid: 28.5), the
-        # official docker:28-dind's generation. It is also the current engine that
-        # `make test-current` runs (labhelpers.current).
-        ref="docker:28-dind",
-        purpose="Docker-in-Docker: each docker machine of notebook 03 is one; the current engine of the tests",
-        notebooks=("03",),
-        official_mb=380,
-        standin=Recipe(
-            # dockerd with containerd, runc, tini; iptables for its networks, procps
-            # for ps/pkill, wget to probe web servers from inside (as busybox does in
-            # the official image: the kit uses only options busybox's wget has).
-            packages=("docker.io", "docker-cli", "openssh-server", "iptables", "ca-certificates", "procps", "wget"),
-            suite="sid",
-            # The official image's entrypoint contract: `dockerd-entrypoint.sh dockerd
-            # ARGS` (or only ARGS starting with "-") starts the engine.
-            script=(
-                "cat > /usr/local/bin/dockerd-entrypoint.sh <<'SH'\n"
-                "#!/bin/sh\n"
-                "set -e\n"
-                'case "$1" in -*|"") set -- dockerd "$@" ;; esac\n'
-                "# cgroup v2: move this shell out of the root cgroup so dockerd may\n"
-                "# enable the controllers for its own containers.\n"
-                "if [ -f /sys/fs/cgroup/cgroup.controllers ]; then\n"
-                "  mkdir -p /sys/fs/cgroup/init\n"
-                "  xargs -rn1 < /sys/fs/cgroup/cgroup.procs > /sys/fs/cgroup/init/cgroup.procs 2>/dev/null || true\n"
-                "  sed -e 's/ / +/g' -e 's/^/+/' < /sys/fs/cgroup/cgroup.controllers"
-                " > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true\n"
-                "fi\n"
-                'exec "$@"\n'
-                "SH\n"
-                "chmod +x /usr/local/bin/dockerd-entrypoint.sh\n"
-                "# Debugging tools dockerd never calls, and containerd's v1 shims (the\n"
-                "# engine runs containers with the runc v2 shim).\n"
-                "rm -f /usr/bin/ctr /usr/bin/dnet /usr/bin/containerd-shim"
-                " /usr/bin/containerd-shim-runc-v1\n"
-            ),
-            changes=(
-                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                "VOLUME /var/lib/docker",
-                "EXPOSE 2376",
-                'ENTRYPOINT ["dockerd-entrypoint.sh"]',
-                "CMD []",
-            ),
-        ),
-    ),
-    "python-full": ImageSpec(
-        ref="python:3.13-trixie",
-        purpose="the full (non-slim) Python image: compilers and headers, the naive build's base (06)",
-        notebooks=("06",),
-        official_mb=1010,
-        standin=Recipe(
-            # What the full image adds to slim that matters for builds: a C toolchain,
-            # Python's headers, git and curl, the usual -dev libraries (not all of them).
-            packages=("python3", "python3-pip", "python3-venv", "python3-dev", "ca-certificates",
-                      "build-essential", "git", "curl", "libffi-dev", "libssl-dev", "zlib1g-dev"),
-            script=_PYTHON_LIKE_OFFICIAL,
-            changes=_PYTHON_CHANGES,
-        ),
-    ),
-}
 
 
 def spec(name: str) -> ImageSpec:
@@ -196,17 +48,21 @@ def spec(name: str) -> ImageSpec:
     Raises:
         ImageError: the image is not in the catalogue.
 
+    Args:
+        name: a catalogue name (``"python"``) or a full reference.
+
+    Returns:
+        Its :class:`ImageSpec`.
+
     >>> spec("python:3.13-slim-trixie").ref
     'python:3.13-slim-trixie'
     """
-    if name in CATALOGUE:
-        return CATALOGUE[name]
-    for entry in CATALOGUE.values():
-        if entry.ref == name:
-            return entry
+    entry = catalogue.find(name)
+    if entry is not None:
+        return entry
     raise ImageError(
         f"{name!r} is not an image of the lab's catalogue.",
-        f"use one of: {', '.join(sorted(CATALOGUE))} (or their full names), "
+        f"use one of: {', '.join(sorted(catalogue.CATALOGUE))} (or their full names), "
         "or pull other images yourself with client.images.pull",
     )
 
@@ -214,19 +70,38 @@ def spec(name: str) -> ImageSpec:
 def bundle_path(ref: str) -> str:
     """Where the offline bundle tarball of ``ref`` is looked for.
 
+    Args:
+        ref: the image's full reference.
+
+    Returns:
+        The path of the ``.tar`` in the kit's cache folder (it may not exist).
+
     >>> bundle_path("python:3.13-slim-trixie").endswith("python_3.13-slim-trixie.tar")
     True
     """
-    return os.path.join(cache_dir(), "images", ref.replace("/", "_").replace(":", "_") + ".tar")
+    return settings.cache_path("bundles", ref.replace("/", "_").replace(":", "_") + ".tar")
 
 
 def offline() -> bool:
     """True when ``LABHELPERS_OFFLINE`` asks the kit not to try registries."""
-    return os.environ.get("LABHELPERS_OFFLINE", "").lower() in ("1", "true", "yes")
+    return settings.offline()
 
 
 def present(client, ref: str):
-    """The image ``ref`` if the engine has it, else None."""
+    """The image ``ref`` if the engine has it, else None.
+
+    Args:
+        client: a ``docker.DockerClient``.
+        ref: the image's reference.
+
+    Returns:
+        The ``docker.models.images.Image``, or None.
+
+    >>> present(lab.client(), "python:3.13-slim-trixie").tags   # doctest: +SKIP
+    ['python:3.13-slim-trixie']
+
+    (skipped: it asks the engine.) Introduced in ``00-start-here``.
+    """
     try:
         return client.images.get(ref)
     except docker.errors.ImageNotFound:
@@ -235,6 +110,12 @@ def present(client, ref: str):
 
 def short_tag(tag: str) -> str:
     """A tag as Docker Engine lists it: Podman names Docker Hub's images in full.
+
+    Args:
+        tag: an image's tag as the engine lists it.
+
+    Returns:
+        The tag without ``docker.io/library/`` or ``docker.io/``.
 
     >>> short_tag("docker.io/library/python:3.13-slim-trixie")
     'python:3.13-slim-trixie'
@@ -246,20 +127,31 @@ def short_tag(tag: str) -> str:
 
 
 def is_standin(image) -> bool:
-    """True for an image the kit built from OS packages in place of the original."""
+    """True for an image the kit built from OS packages in place of the original.
+
+    Args:
+        image: a ``docker.models.images.Image``.
+
+    Returns:
+        True when its stand-in label names one of its own tags.
+
+    >>> is_standin(lab.client().images.get("redis:8"))     # doctest: +SKIP
+    True
+
+    (skipped: it needs the image on an engine.) Introduced in ``00-start-here``.
+    """
     return bool(image.labels.get(STANDIN)) and image.labels.get(STANDIN) in map(short_tag, image.tags)
 
 
 def _pull(client, ref: str) -> None:
     """Pull ``ref`` with a progress bar; from the room cache first when one is named.
 
-    With ``LABHELPERS_MIRROR=IP:PORT`` (:mod:`labhelpers.mirror`) the image is pulled
+    With ``LABHELPERS_MIRROR=IP:PORT`` (:func:`labhelpers.settings.mirror`, a room cache of
+    :mod:`labhelpers.mirror`) the image is pulled
     from that mirror, where official images live under ``library/``, and tagged
     ``ref``; an engine configured with ``registry-mirrors`` needs no such variable.
     """
-    from .mirror import address_for_pull
-
-    room = address_for_pull()
+    room = settings.mirror()
     if room:
         repo = ref if "/" in ref.partition(":")[0] else f"library/{ref}"
         try:
@@ -274,29 +166,24 @@ def _pull(client, ref: str) -> None:
 
 def _pull_stream(client, ref: str) -> None:
     """Pull ``ref``: one byte progress bar per layer downloading, and the total."""
-    from tqdm.auto import tqdm
-
     repo, _, tag = ref.rpartition(":")
-    layers: dict[str, tuple[int, int]] = {}
+    reader = Layers("pull", ref)
+    layers = reader.progress
     bars: dict[str, object] = {}
     total = None  # made at the first layer: a pull that fails at once draws no bar
     try:
         for event in client.api.pull(repo, tag=tag, stream=True, decode=True):
-            if "error" in event:
-                raise docker.errors.APIError(event["error"])
-            layer, state = event.get("id"), event.get("status", "")
-            detail = event.get("progressDetail") or {}
-            if layer and state == "Downloading" and detail.get("total"):
-                if total is None:
-                    total = tqdm(total=0, unit="B", unit_scale=True, desc=f"pull {ref}", leave=False)
-                if layer not in bars:
-                    bars[layer] = tqdm(total=detail["total"], unit="B", unit_scale=True,
-                                       desc=f"  layer {layer[:12]}", leave=False)
-                layers[layer] = (detail.get("current", 0), detail["total"])
-            elif layer in layers and state in ("Download complete", "Verifying Checksum", "Pull complete"):
-                layers[layer] = (layers[layer][1], layers[layer][1])
-            else:
+            try:
+                layer = reader.feed(event)
+            except StreamError:  # ensure() reads the engine's own words (no registry reachable...)
+                raise docker.errors.APIError(error_text(event)) from None
+            if layer is None:
                 continue
+            if total is None:
+                total = progress(total=0, unit="B", unit_scale=True, desc=f"pull {ref}", leave=False)
+            if layer not in bars:
+                bars[layer] = progress(total=layers[layer][1], unit="B", unit_scale=True,
+                                       desc=f"  layer {layer[:12]}", leave=False)
             bars[layer].update(layers[layer][0] - bars[layer].n)  # update(): true rates
             total.total = sum(t for _, t in layers.values())
             total.set_description(f"pull {ref} ({len(layers)} layer{'s' * (len(layers) != 1)})", refresh=False)
@@ -348,7 +235,7 @@ def ensure(name: str, client=None, log=print) -> object:
     return ensure_outcome(name, client, log).image
 
 
-def ensure_outcome(name: str, client=None, log=print, build: bool = True) -> Outcome:
+def ensure_outcome(name: str, client=None, log=print, build: bool = True, pull: bool = True) -> Outcome:
     """Like :func:`ensure`, but says how the image came and how long it took.
 
     Args:
@@ -356,6 +243,20 @@ def ensure_outcome(name: str, client=None, log=print, build: bool = True) -> Out
         client: a ``docker.DockerClient`` (default: the kit's).
         log: called with progress lines.
         build: build a stand-in when nothing else works (False: raise instead).
+        pull: try the registry (False: it failed a moment ago, as in :func:`prepare`).
+
+    Returns:
+        An :class:`Outcome`: the reference, how it came (``present``, ``pulled``,
+        ``bundle``, ``stand-in``), the seconds, the image.
+
+    Raises:
+        ImageError: the image is not in the catalogue, or could not be made present
+            (the message lists what was tried).
+
+    >>> ensure_outcome("python").how                 # doctest: +SKIP
+    'present'
+
+    (skipped: it needs an engine.) Introduced in ``00-start-here``.
     """
     from .engine import client as get_client
 
@@ -369,8 +270,8 @@ def ensure_outcome(name: str, client=None, log=print, build: bool = True) -> Out
     if present(client, entry.ref) is not None:
         return done("present")
     reasons = []
-    if offline():
-        reasons.append("pull: skipped (LABHELPERS_OFFLINE is set)")
+    if offline() or not pull:
+        reasons.append("pull: skipped (" + ("LABHELPERS_OFFLINE is set)" if offline() else "it failed a moment ago)"))
     else:
         log(f"{entry.ref}: pulling ...")
         try:
@@ -410,22 +311,13 @@ def ensure_outcome(name: str, client=None, log=print, build: bool = True) -> Out
     return done("stand-in")
 
 
-def for_notebook(notebook: str | None = None) -> list[ImageSpec]:
-    """The catalogue entries one notebook needs (every entry when ``notebook`` is None).
-
-    >>> [entry.ref for entry in for_notebook("00")]
-    ['python:3.13-slim-trixie']
-    """
-    return [entry for entry in CATALOGUE.values() if notebook is None or notebook in entry.notebooks]
-
-
 def prepare(client=None, log=print, notebook: str | None = None,
             workers: int | None = None, progress=None) -> list[Outcome]:
     """Ensure the images of the catalogue (or of one notebook); print what was done for each.
 
     Images that are missing are made present side by side, at most ``workers`` at a
-    time (default: the machine's cores); stand-ins fetch their Debian packages
-    first, once per release. Idempotent: with every image present it only asks the
+    time (default: the machine's cores); stand-ins share their Debian release's base,
+    made first, once per release. Idempotent: with every image present it only asks the
     engine, in well under a second.
 
     Args:
@@ -460,7 +352,7 @@ def prepare(client=None, log=print, notebook: str | None = None,
         if progress:
             progress(entry.ref, "working")
         try:
-            outcome = ensure_outcome(entry.ref, client, tagged, build=build)
+            outcome = ensure_outcome(entry.ref, client, tagged, build=build, pull=not build)
         except ImageError:
             if progress and (build or entry.standin is None):
                 progress(entry.ref, "failed")
@@ -470,7 +362,8 @@ def prepare(client=None, log=print, notebook: str | None = None,
         log(str(outcome))
         return outcome
 
-    # First what is here, pulled or bundled; then the stand-ins, from packages fetched once.
+    # First what is here, pulled or bundled; then the stand-ins (no second pull), on their
+    # release's base made once.
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {entry.ref: pool.submit(one, entry, False) for entry in entries}
         to_build = [entry for entry in entries
@@ -478,7 +371,7 @@ def prepare(client=None, log=print, notebook: str | None = None,
         if to_build:
             from . import standin
 
-            standin.download(to_build, log)
+            standin.prepare_bases(to_build, log)
             futures.update({entry.ref: pool.submit(one, entry, True) for entry in to_build})
     futures = [futures[entry.ref] for entry in entries]
     failures = [f.exception() for f in futures if f.exception() is not None]
@@ -490,42 +383,23 @@ def prepare(client=None, log=print, notebook: str | None = None,
     return [f.result() for f in futures]
 
 
-def store(client=None) -> str:
-    """How the engine keeps images: ``"containerd"`` or ``"classic"``.
-
-    Docker 29 and Docker Desktop keep images in containerd's content store and
-    unpack them into snapshots (``docker info`` shows the driver
-    ``io.containerd.snapshotter.v1``); older engines keep unpacked layers in a
-    graph driver (``overlay2``). An image's size means something else on each.
-
-    Args:
-        client: a ``docker.DockerClient`` (default: the kit's).
-
-    >>> store()                                      # doctest: +SKIP
-    'classic'
-
-    Introduced in ``00-start-here``.
-    """
-    from .engine import client as get_client
-
-    info = (client or get_client()).info()
-    status = dict(tuple(pair) for pair in info.get("DriverStatus") or [] if len(pair) == 2)
-    return "containerd" if "snapshotter" in status.get("driver-type", "") else "classic"
-
-
 def size_note(client=None) -> str:
     """One line saying what the ``size (MB)`` of :func:`table` counts, and on which store.
 
     The table gives the unpacked layers on every store (what the official sizes are
     quoted in); ``docker images`` on the containerd store counts more.
 
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+
+    Returns:
+        The line, computed from the engine's image store.
+
     >>> size_note()                                  # doctest: +SKIP
     'size (MB): the unpacked layers (classic image store: docker images shows the same)'
 
     Introduced in ``00-start-here``.
     """
-    from .imagestore import detect
-
     found = detect(client)
     same = ("docker images shows the same" if not found.containerd
             else f"docker images shows {found.size_means}")
@@ -535,18 +409,26 @@ def size_note(client=None) -> str:
 def table(client=None):
     """The catalogue as a pandas DataFrame: what each image is for and how it is here.
 
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+
+    Returns:
+        One row per catalogue image: image, used for, notebooks, here (missing, stand-in,
+        official), size (MB), official (MB).
+
     >>> table()                                      # doctest: +SKIP
                          image  ... size (MB)
     0  python:3.13-slim-trixie  ...       119
+
+    (skipped: it asks the engine.) Introduced in ``00-start-here``.
     """
     import pandas as pd
 
     from .engine import client as get_client
-    from .imagestore import unpacked_bytes
 
     client = client or get_client()
     rows = []
-    for entry in CATALOGUE.values():
+    for entry in for_notebook():
         image = present(client, entry.ref)
         state = "missing" if image is None else ("stand-in" if is_standin(image) else "official")
         rows.append({

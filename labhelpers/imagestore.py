@@ -29,6 +29,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import docker.errors
+
+from .catalogue import for_notebook
+from .labels import STANDIN
+
+
 @dataclass(frozen=True)
 class ImageStore:
     """The engine's image store.
@@ -77,11 +83,51 @@ class ImageStore:
                 "give the unpacked layers")
 
 
-def detect(client=None) -> ImageStore:
-    """The engine's image store, asked from the engine (``docker info``).
+def _kind(info: dict) -> str:
+    """``"containerd"`` or ``"classic"``, from a ``docker info`` answer.
 
-    The kind is :func:`labhelpers.images.store`'s (the one place the kit reads it);
-    this adds the snapshotter or graph driver.
+    >>> _kind({"DriverStatus": [["driver-type", "io.containerd.snapshotter.v1"]]})
+    'containerd'
+    >>> _kind({"Driver": "overlay2", "DriverStatus": [["Backing Filesystem", "extfs"]]})
+    'classic'
+    """
+    status = dict(tuple(pair) for pair in info.get("DriverStatus") or [] if len(pair) == 2)
+    return "containerd" if "snapshotter" in status.get("driver-type", "") else "classic"
+
+
+def _client(client):
+    if client is not None:
+        return client
+    from .engine import client as get_client
+
+    return get_client()
+
+
+def store(client=None) -> str:
+    """How the engine keeps images: ``"containerd"`` or ``"classic"`` (the one place the kit reads it).
+
+    Docker 29 and Docker Desktop keep images in containerd's content store and
+    unpack them into snapshots (``docker info`` shows the driver
+    ``io.containerd.snapshotter.v1``); older engines keep unpacked layers in a
+    graph driver (``overlay2``). An image's size means something else on each.
+    Notebook 00 calls it as ``lab.images.store(client)``.
+
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+
+    Returns:
+        ``"containerd"`` or ``"classic"``.
+
+    >>> store()                                      # doctest: +SKIP
+    'classic'
+
+    Introduced in ``00-start-here``.
+    """
+    return _kind(_client(client).info())
+
+
+def detect(client=None) -> ImageStore:
+    """The engine's image store, asked from the engine (``docker info``): its kind and driver.
 
     Args:
         client: a ``docker.DockerClient`` (default: the kit's).
@@ -92,13 +138,8 @@ def detect(client=None) -> ImageStore:
     >>> print(detect())                              # doctest: +SKIP
     classic image store (overlay2): docker images and image inspect both give the unpacked layers
     """
-    from .images import store
-
-    if client is None:
-        from .engine import client as get_client
-
-        client = get_client()
-    return ImageStore(store(client), client.info().get("Driver") or "unknown")
+    info = _client(client).info()
+    return ImageStore(_kind(info), info.get("Driver") or "unknown")
 
 
 def unpacked_bytes(client, image) -> int:
@@ -156,13 +197,9 @@ def size_table(client, refs):
                          image      here  unpacked (MB)  official (MB)
     0  python:3.13-slim-trixie  stand-in            122            120
     """
-    import docker.errors
     import pandas as pd
 
-    from .images import CATALOGUE
-    from .labels import STANDIN
-
-    official = {spec.ref: spec.official_mb for spec in CATALOGUE.values()}
+    official = {spec.ref: spec.official_mb for spec in for_notebook()}
     rows = []
     for ref in refs:
         try:

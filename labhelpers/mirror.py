@@ -26,14 +26,13 @@ room cache: running at http://192.0.2.10:5000 (5 images held, upstream https://.
 '"registry-mirrors": ["http://192.0.2.10:5000"], "insecure-registries": ["192.0.2.10:5000"]'
 
 ``python -m labhelpers mirror start|stop|status`` drives it; ``prepare`` pulls from it
-first when ``LABHELPERS_MIRROR`` names it (:func:`address_for_pull`). Introduced in the
+first when ``LABHELPERS_MIRROR`` names it (:func:`labhelpers.settings.mirror`). Introduced in the
 README's "Delivering a workshop".
 """
 
 from __future__ import annotations
 
 import json
-import os
 import socket
 from urllib.parse import urlparse
 
@@ -75,8 +74,16 @@ def _container(client):
 def room_address(port: int = PORT) -> str:
     """``IP:PORT`` of this machine as the room sees it (the address of its default route).
 
+    Args:
+        port: the mirror's port on this machine.
+
+    Returns:
+        ``IP:PORT``; ``127.0.0.1`` when the machine has no route out.
+
     >>> room_address().endswith(":5000")
     True
+
+    Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         try:
@@ -95,8 +102,13 @@ def config_line(address: str) -> str:
     Args:
         address: the mirror's ``IP:PORT`` as the room reaches it.
 
+    Returns:
+        The JSON fragment, without braces.
+
     >>> config_line("10.0.0.5:5000")
     '"registry-mirrors": ["http://10.0.0.5:5000"], "insecure-registries": ["10.0.0.5:5000"]'
+
+    Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     return (f'"registry-mirrors": {json.dumps([f"http://{address}"])}, '
             f'"insecure-registries": {json.dumps([address])}')
@@ -109,8 +121,17 @@ READ_ONLY = {"REGISTRY_STORAGE_MAINTENANCE": '{"readonly": {"enabled": true}, "u
 def upstream_answers(upstream: str, timeout: float = 5) -> bool:
     """True when the upstream registry answers its API root (any HTTP status).
 
+    Args:
+        upstream: the registry's URL.
+        timeout: seconds to wait for an answer.
+
+    Returns:
+        True when it answered at all, False when it could not be reached.
+
     >>> upstream_answers("http://127.0.0.1:9", timeout=1)
     False
+
+    Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     try:
         requests.get(f"{upstream.rstrip('/')}/v2/", timeout=timeout)
@@ -121,7 +142,7 @@ def upstream_answers(upstream: str, timeout: float = 5) -> bool:
 
 def _run_registry(client, image, port: int | None, bind: str, environment: dict, name: str,
                   mode: str = "fill"):
-    from .registry import _host_port, wait_ready
+    from .registry import host_port, wait_ready
 
     box = client.containers.run(
         image.id, name=name, detach=True, labels={LABEL: mode},
@@ -134,7 +155,7 @@ def _run_registry(client, image, port: int | None, bind: str, environment: dict,
     host = "127.0.0.1" if bind in ("0.0.0.0", "") else bind
     if port is None:
         box.reload()
-        port = _host_port(box)
+        port = host_port(box)
     try:
         wait_ready(f"http://{host}:{port}", timeout=30)
     except Exception as err:
@@ -163,9 +184,11 @@ def fill(client=None, port: int | None = None, log=print, refs: list[str] | None
 
     >>> fill()                                       # doctest: +SKIP
     ['python:3.13-slim-trixie', 'registry:2', 'redis:8', 'docker:28-dind', 'python:3.13-trixie']
+
+    Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     from . import images
-    from .registry import _host_port, push
+    from .registry import host_port, push
 
     client = _client(client)
     image = images.ensure("registry", client=client, log=log)
@@ -173,7 +196,7 @@ def fill(client=None, port: int | None = None, log=print, refs: list[str] | None
     if leftover is not None:
         leftover.remove(force=True)
     filler = _run_registry(client, image, port, "127.0.0.1", {}, f"{NAME}-fill")
-    port = port or _host_port(filler)
+    port = port or host_port(filler)
     pushed = []
     try:
         for entry in images.CATALOGUE.values():
@@ -214,6 +237,8 @@ def start(client=None, port: int = PORT, bind: str = "0.0.0.0", upstream: str | 
 
     >>> print(start(fill_first=False))               # doctest: +SKIP
     room cache: running at http://192.0.2.10:5000 ...
+
+    Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     from . import images
 
@@ -248,8 +273,16 @@ def _held(url: str) -> list[str]:
 def status(client=None) -> str:
     """Whether the room cache runs, what it holds, and the participants' ``daemon.json`` line.
 
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+
+    Returns:
+        A few lines: running or not, the images held, the ``daemon.json`` line to add.
+
     >>> print(status())                              # doctest: +SKIP
     room cache: not running (start it: python -m labhelpers mirror start)
+
+    (skipped: it asks the engine.) Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     client = _client(client)
     box = _container(client)
@@ -273,8 +306,17 @@ def status(client=None) -> str:
 def stop(client=None, purge: bool = False) -> str:
     """Remove the room cache's container; what it holds stays in its volume unless ``purge``.
 
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+        purge: also remove the volume holding the cached images.
+
+    Returns:
+        One line saying what was removed.
+
     >>> stop()                                       # doctest: +SKIP
     'room cache: stopped (its images are kept in the volume labhelpers-mirror-data)'
+
+    (skipped: it removes a container of the engine.) Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
     client = _client(client)
     for name in (NAME, f"{NAME}-fill"):
@@ -290,11 +332,3 @@ def stop(client=None, purge: bool = False) -> str:
         return "room cache: stopped, its volume removed"
     return f"room cache: stopped (its images are kept in the volume {VOLUME})"
 
-
-def address_for_pull() -> str | None:
-    """The mirror ``prepare`` pulls from first: ``LABHELPERS_MIRROR`` (``IP:PORT``), if set.
-
-    >>> address_for_pull()                           # doctest: +SKIP
-    '192.0.2.10:5000'
-    """
-    return os.environ.get("LABHELPERS_MIRROR") or None

@@ -2,7 +2,7 @@
 
 Podman answers the Docker Engine API on a unix socket once ``podman system service``
 listens there: rootful at :data:`ROOTFUL_SOCKET`, rootless at
-``$XDG_RUNTIME_DIR/podman/podman.sock`` (:func:`sockets`). docker-py, curl and the
+``$XDG_RUNTIME_DIR/podman/podman.sock`` (:func:`labhelpers.engine.podman_sockets`). docker-py, curl and the
 ``docker`` CLI reach it with ``DOCKER_HOST=unix:///run/podman/podman.sock``.
 
 Where the host's hard limits are low (a container, a CI runner), Podman's default
@@ -36,41 +36,27 @@ import signal
 import subprocess
 import time
 
+from .settings import PODMAN_RUN_DIR
+# Where Podman's sockets are is the engine finder's knowledge (labhelpers.engine).
+from .engine import PODMAN_SOCKET as ROOTFUL_SOCKET
 from .errors import EngineSetupError, PodmanStartError
 
-#: The rootful service's socket (Debian's ``podman.socket`` unit uses it too).
-ROOTFUL_SOCKET = "/run/podman/podman.sock"
 #: Where the kit keeps its service's ``containers.conf``, pid and log.
-RUN_DIR = "/run/labhelpers-podman"
+RUN_DIR = PODMAN_RUN_DIR
 #: Seconds to wait for the service to answer after it starts.
 BOOT_TIMEOUT = 30
 #: The rlimits the kit asks for (Docker Engine's usual ones), lowered to the host's hard limits.
 WANTED_ULIMITS = {"nofile": 1024, "nproc": 4096}
 
 
-def rootless_socket(env=None) -> str | None:
-    """The rootless service's socket, ``$XDG_RUNTIME_DIR/podman/podman.sock`` (None without it).
-
-    >>> rootless_socket({"XDG_RUNTIME_DIR": "/run/user/1000"})
-    '/run/user/1000/podman/podman.sock'
-    """
-    runtime = (os.environ if env is None else env).get("XDG_RUNTIME_DIR")
-    return os.path.join(runtime, "podman", "podman.sock") if runtime else None
-
-
-def sockets(env=None) -> list[str]:
-    """Podman's sockets, in the order the kit looks for them: this user's own first.
-
-    >>> sockets({})
-    ['/run/podman/podman.sock']
-    """
-    rootless = rootless_socket(env)
-    own = [rootless] if rootless and os.geteuid() != 0 else []
-    return own + [ROOTFUL_SOCKET] + ([rootless] if rootless and os.geteuid() == 0 else [])
-
-
 def is_podman(version: dict) -> bool:
     """True when a ``GET /version`` answer comes from Podman (it names a "Podman Engine" component).
+
+    Args:
+        version: the engine's answer to ``GET /version`` (``client.version()``).
+
+    Returns:
+        True for Podman.
 
     >>> is_podman({"Version": "20.10.24", "Components": [{"Name": "Engine"}]})
     False
@@ -80,6 +66,12 @@ def is_podman(version: dict) -> bool:
 
 def describe(version: dict) -> str:
     """The engine in a few words: ``Podman 4.3.1 (Docker API 1.41)`` or ``Docker Engine 20.10.24``.
+
+    Args:
+        version: the engine's answer to ``GET /version``.
+
+    Returns:
+        The engine's name, version and (for Podman) the Docker API version it serves.
 
     >>> describe({"Version": "4.3.1", "ApiVersion": "1.41", "Components": [{"Name": "Podman Engine"}]})
     'Podman 4.3.1 (Docker API 1.41)'
@@ -130,6 +122,12 @@ LOCAL_REGISTRIES = ("127.0.0.1", "localhost")
 def registries(system: str = "/etc/containers/registries.conf") -> str:
     """The kit's ``registries.conf``: the system's, and this machine's registries without TLS.
 
+    Args:
+        system: the system's ``registries.conf`` (read when it exists).
+
+    Returns:
+        The text of the kit's ``registries.conf``.
+
     >>> 'location = "127.0.0.1"' in registries("/nonexistent")
     True
     """
@@ -171,6 +169,12 @@ def _pid() -> int | None:
 def status(path: str = ROOTFUL_SOCKET) -> str:
     """One line: whether a Podman service answers at ``path``, what it is, and whose it is.
 
+    Args:
+        path: the service's socket.
+
+    Returns:
+        The line, with what to do when no service answers.
+
     >>> status("/nonexistent.sock")
     'podman: no service at unix:///nonexistent.sock (start one: python -m labhelpers engine podman start)'
     """
@@ -197,6 +201,11 @@ def start(log=print) -> str:
     Raises:
         EngineSetupError: Podman is not installed, this is not root, or the service
             never answered (the message holds the end of its log).
+
+    >>> start()                                      # doctest: +SKIP
+    'podman: Podman 4.3.1 (Docker API 1.41) at unix:///run/podman/podman.sock, ...'
+
+    (skipped: it starts a service, as root.)
     """
     if _answers(ROOTFUL_SOCKET) is not None:
         return status()
@@ -233,13 +242,11 @@ def start(log=print) -> str:
         )
     with open(os.path.join(RUN_DIR, "service.pid"), "w") as f:
         f.write(str(proc.pid))
-    deadline = time.monotonic() + BOOT_TIMEOUT
-    while time.monotonic() < deadline:
-        if _answers(ROOTFUL_SOCKET) is not None:
-            return status()
-        if proc.poll() is not None:
-            break
-        time.sleep(0.3)
+    from .waiting import wait_until
+
+    if isinstance(wait_until(lambda: _answers(ROOTFUL_SOCKET) or proc.poll() is not None,
+                             BOOT_TIMEOUT, interval=0.3, error=None), dict):
+        return status()
     tail = open(logfile).read()[-600:]
     raise EngineSetupError(
         f"`podman system service` did not answer on {ROOTFUL_SOCKET} within {BOOT_TIMEOUT} s. "
@@ -323,8 +330,18 @@ def smoke_test(client, image: str, timeout: float = 30) -> float:
             or the container did not end within ``timeout`` seconds.
         docker.errors.APIError: any other failure.
 
+    Args:
+        client: a ``docker.DockerClient`` on the engine to try.
+        image: an image present there, with ``true`` in it.
+        timeout: the most seconds the container may take.
+
+    Returns:
+        The seconds from create to the end of the wait.
+
     >>> smoke_test(lab.client(), "python:3.13-slim-trixie")   # doctest: +SKIP
     0.75
+
+    (skipped: it needs an engine.)
     """
     import docker.errors
     import requests.exceptions
@@ -361,8 +378,16 @@ _podman_urls: dict[str, bool] = {}
 def serves(client) -> bool:
     """True when ``client`` (a ``DockerClient`` or ``APIClient``) talks to Podman; asked once per URL.
 
+    Args:
+        client: a ``docker.DockerClient`` or ``docker.APIClient``.
+
+    Returns:
+        True for Podman; the answer is kept per engine URL.
+
     >>> serves(lab.client())                         # doctest: +SKIP
     False
+
+    (skipped: it asks the engine.)
     """
     api = getattr(client, "api", client)
     if api.base_url not in _podman_urls:
@@ -378,8 +403,16 @@ def run_healthcheck(container) -> str | None:
     one on request (``GET /libpod/containers/{id}/healthcheck``); Docker Engine runs them
     itself. :func:`labhelpers.apps.wait_healthy` uses this (notebook 01).
 
+    Args:
+        container: a ``docker.models.containers.Container``.
+
+    Returns:
+        The health status (``healthy``, ``unhealthy``, ``starting``) on Podman, else None.
+
     >>> run_healthcheck(web)                         # doctest: +SKIP
     'healthy'
+
+    (skipped: it needs an engine and a container with a HEALTHCHECK.)
     """
     api = container.client.api
     if not serves(api):

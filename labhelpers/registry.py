@@ -23,14 +23,16 @@ Introduced in ``01-python-apps-in-docker``.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
 import docker.errors
 import requests
 
-from .errors import LabError
+from .errors import RegistryError
 from .labels import STANDIN, labels_for, name as lab_name
+from .ports import host_port as published_port
+from .streams import Layers, progress
+from .waiting import wait_until
 
 IMAGE = "registry:2"
 
@@ -38,10 +40,6 @@ IMAGE = "registry:2"
 NEWEST = "registry:3"
 
 _VERSION = re.compile(r"\bv?(\d+\.\d+(?:\.\d+)?)")
-
-
-class RegistryError(LabError):
-    """The registry did not start, or a push or pull through it failed."""
 
 
 @dataclass
@@ -63,6 +61,12 @@ class Registry:
     def ref(self, repo_tag: str) -> str:
         """The full name of ``repo_tag`` in this registry.
 
+        Args:
+            repo_tag: ``repository:tag``.
+
+        Returns:
+            ``ADDRESS/repository:tag``.
+
         >>> Registry(None, "127.0.0.1:5000").ref("app:1")
         '127.0.0.1:5000/app:1'
         """
@@ -73,7 +77,19 @@ class Registry:
         return requests.get(f"{self.url}/v2/_catalog", timeout=5).json().get("repositories") or []
 
     def tags(self, repo: str) -> list[str]:
-        """The tags of one repository (``GET /v2/REPO/tags/list``)."""
+        """The tags of one repository (``GET /v2/REPO/tags/list``).
+
+        Args:
+            repo: the repository, without the registry's address.
+
+        Returns:
+            Its tags, empty when it has none.
+
+        >>> reg.tags("hello-flask")                      # doctest: +SKIP
+        ['1.0']
+
+        (skipped: it needs the running registry.)
+        """
         return requests.get(f"{self.url}/v2/{repo}/tags/list", timeout=5).json().get("tags") or []
 
     def software(self) -> str:
@@ -112,11 +128,25 @@ class Registry:
             pass
 
 
-def _host_port(container, port: str = "5000/tcp") -> int:
-    bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(port) or []
-    for binding in bindings:
-        if binding.get("HostPort"):
-            return int(binding["HostPort"])
+def host_port(container, port: str = "5000/tcp") -> int:
+    """The host port a registry container publishes its ``port`` on.
+
+    Args:
+        container: a ``docker.models.containers.Container`` (its attrs as created or reloaded).
+        port: the container's port, ``"5000/tcp"``.
+
+    Returns:
+        The port on the host.
+
+    Raises:
+        RegistryError: the container publishes no host port for ``port``.
+
+    >>> host_port(client.containers.get("nb01-registry"))   # doctest: +SKIP
+    32768
+    """
+    found = published_port(container, port)
+    if found is not None:
+        return found
     raise RegistryError(
         f"The registry container {container.name} publishes no host port for {port}.",
         "remove it (`python -m labhelpers clean --notebook NN`) and start it again",
@@ -124,22 +154,28 @@ def _host_port(container, port: str = "5000/tcp") -> int:
 
 
 def wait_ready(url: str, timeout: float = 30) -> None:
-    """Wait until ``url/v2/`` answers 200, or raise :class:`RegistryError`."""
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        try:
-            answer = requests.get(f"{url}/v2/", timeout=2)
-            if answer.status_code == 200:
-                return
-            last = f"HTTP {answer.status_code}"
-        except requests.RequestException as err:
-            last = type(err).__name__
-        time.sleep(0.2)
-    raise RegistryError(
-        f"The registry at {url} did not answer within {timeout:.0f} s ({last}).",
-        "look at its logs (`docker logs` of the registry container) and start it again",
-    )
+    """Wait until ``url/v2/`` answers 200, or raise :class:`RegistryError`.
+
+    Args:
+        url: the registry's base URL (``http://127.0.0.1:PORT``).
+        timeout: the most seconds to wait.
+
+    Raises:
+        RegistryError: no 200 within ``timeout``.
+
+    >>> wait_ready("http://127.0.0.1:9", timeout=0.5)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    RegistryError: The registry at http://127.0.0.1:9 did not answer within 0 s (ConnectionError).
+    """
+    def answers() -> bool:
+        answer = requests.get(f"{url}/v2/", timeout=2)
+        if answer.status_code != 200:
+            raise requests.HTTPError(f"HTTP {answer.status_code}")
+        return True
+
+    wait_until(answers, timeout, what=f"the registry at {url} to answer", error=RegistryError,
+               todo="look at its logs (`docker logs` of the registry container) and start it again",
+               ignore=(requests.RequestException,))
 
 
 def start(notebook: str, base: str = "registry", client=None, name: str | None = None,
@@ -173,7 +209,7 @@ def start(notebook: str, base: str = "registry", client=None, name: str | None =
         ports={"5000/tcp": ("127.0.0.1", None)},
     )
     container.reload()
-    registry = Registry(container, f"127.0.0.1:{_host_port(container)}")
+    registry = Registry(container, f"127.0.0.1:{host_port(container)}")
     try:
         wait_ready(registry.url)
     except RegistryError:
@@ -188,24 +224,13 @@ def start(notebook: str, base: str = "registry", client=None, name: str | None =
 
 def _stream(events, what: str, ref: str) -> dict:
     """Follow a push/pull stream with a progress bar; return the layer count and digest."""
-    from tqdm.auto import tqdm
-
-    layers, digest = set(), None
-    with tqdm(desc=f"{what} {ref}", unit=" layer", leave=False) as bar:
+    reader = Layers(what, ref, RegistryError, "check that the registry is running (`reg.catalog()`) "
+                    "and the name starts with its address")
+    with progress(desc=f"{what} {ref}", unit=" layer", leave=False) as bar:
         for event in events:
-            if "error" in event:
-                raise RegistryError(
-                    f"{what} of {ref} failed: {event['error']}",
-                    "check that the registry is running (`reg.catalog()`) and the name "
-                    "starts with its address",
-                )
-            if event.get("id") and event.get("status") in (
-                    "Pushed", "Layer already exists", "Pull complete", "Already exists"):
-                layers.add(event["id"])
-                bar.update(1)
-            status = event.get("status") or ""
-            if "digest: sha256:" in status or status.startswith("Digest: "):
-                digest = "sha256:" + status.split("sha256:")[1].split()[0]
+            reader.feed(event)
+            bar.update(len(reader.done) - bar.n)
+    layers, digest = reader.done, reader.digest
     if not layers or not digest:  # Podman's streams name no layers (nor, pulling, the digest)
         count, found = _manifest(ref)
         return {"ref": ref, "layers": len(layers) or count, "digest": digest or found}
@@ -234,6 +259,10 @@ def push(ref: str, client=None) -> dict:
     Returns:
         ``{"ref", "layers", "digest"}``: what was sent, summarized.
 
+    Args:
+        ref: the image's full name in the registry (``Registry.ref``).
+        client: a ``docker.DockerClient`` (default: the kit's).
+
     >>> push(reg.ref("hello-flask:1.0"))             # doctest: +SKIP
     {'ref': '127.0.0.1:49153/hello-flask:1.0', 'layers': 3, 'digest': 'sha256:...'}
     """
@@ -247,8 +276,17 @@ def push(ref: str, client=None) -> dict:
 def pull(ref: str, client=None) -> dict:
     """Pull ``ref`` from the registry with a progress bar; the summary as :func:`push`.
 
+    Args:
+        ref: the image's full name in the registry (``Registry.ref``).
+        client: a ``docker.DockerClient`` (default: the kit's).
+
+    Returns:
+        ``{"ref", "layers", "digest"}``, as :func:`push`.
+
     >>> pull(reg.ref("hello-flask:1.0"))["layers"]   # doctest: +SKIP
     3
+
+    (skipped: they need the running registry.)
     """
     from .engine import client as get_client
 

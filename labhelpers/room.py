@@ -15,7 +15,7 @@ view of who is where, and the progress file the exercise checkers write.
 >>> hub = Hub.start()                                    # doctest: +SKIP
 >>> hub.client().create_accounts(3)                       # doctest: +SKIP
 
-Not used by a notebook; the instructor's side of the kit (README, "Rooms").
+Introduced in README.md ("Rooms"), the instructor's side of the kit; no notebook uses it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import settings
 from .errors import RoomError
+from .waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "jupyterhub" / "jupyterhub_config.py"
@@ -209,10 +211,38 @@ def isolation_in_force() -> str | None:
     >>> isolation_in_force() is None or ":" in isolation_in_force()
     True
     """
-    level = os.environ.get("LABHELPERS_ISOLATION")
+    level = settings.room_isolation()
     if not level:
         return None
-    return f"{level}: {ISOLATION.get(level, 'unknown level')}"
+    return f"{level}: {ISOLATION.get(level, 'unknown level')}{cgroup_note(level)}"
+
+
+#: Said in the doctor's isolation row where a rootless inner engine has no cgroups.
+NO_CGROUPS_NOTE = (
+    "; on this host (cgroup v1) your engine has no cgroups: containers you start take no "
+    "--memory/--cpus limit and report no stats (notebook 04's stats cell says so and stops)")
+
+
+def cgroup_note(level: str, root: str = "/sys/fs/cgroup") -> str:
+    """What a participant cannot do with their engine on this host, or ``""``.
+
+    A rootless engine manages cgroups only on a cgroup v2 host that delegates them; on
+    cgroup v1 its containers get no limits and ``docker stats`` (and
+    :func:`labhelpers.stats.frame`) gets no counters.
+
+    Args:
+        level: the isolation in force (a key of :data:`ISOLATION`).
+        root: where the cgroup tree is mounted (for tests).
+
+    Returns:
+        :data:`NO_CGROUPS_NOTE` for a rootless engine on cgroup v1, else ``""``.
+
+    >>> cgroup_note("dind")
+    ''
+    """
+    if level != "rootless" or os.path.exists(os.path.join(root, "cgroup.controllers")):
+        return ""
+    return NO_CGROUPS_NOTE
 
 
 def tools_token(state: Path) -> str:
@@ -246,7 +276,7 @@ def host_config(isolation: str) -> dict:
     >>> host_config("rootless")["cap_add"]
     []
     """
-    pids = int(os.environ.get("LAB_PIDS_LIMIT", "1024"))
+    pids = settings.pids_limit()
     if isolation == "dind":
         return {"cap_add": ["ALL"], "cap_drop": ["SYS_RESOURCE"], "pids_limit": pids,
                 "security_opt": ["seccomp=unconfined", "apparmor=unconfined"]}
@@ -332,6 +362,14 @@ def room_spawner_class():
             finally:
                 del self.docker
 
+        async def start(self):
+            # The hub then polls the server with exponential backoff (0.2 s doubling to 5 s,
+            # random jitter): a server up after 8 s was seen 2-5 s later. Here the port is
+            # tried every 0.1 s, so the hub's first poll finds the server listening.
+            host, port = await super().start()
+            await wait_for_port(host, port, self.http_timeout)
+            return host, port
+
         async def create_object(self):
             endpoint = self.client.create_endpoint_config(ipv4_address=self.room_ip)
             self.extra_create_kwargs = dict(
@@ -341,6 +379,38 @@ def room_spawner_class():
             return await super().create_object()
 
     return RoomSpawner
+
+
+async def wait_for_port(host: str, port: int, timeout: float, every: float = 0.1) -> bool:
+    """Wait until something listens on a TCP port, trying every ``every`` seconds.
+
+    Args:
+        host: the address (a participant's pinned address).
+        port: the port (their server's, 8888).
+        timeout: seconds to try; then give up quietly (the hub's own check reports).
+        every: seconds between tries.
+
+    Returns:
+        True when the port accepted a connection in time.
+
+    >>> import asyncio
+    >>> asyncio.run(wait_for_port("127.0.0.1", 9, timeout=0.2))
+    False
+
+    Introduced for the room's spawner (``make test-room``, ``benchmarks/room.py``).
+    """
+    import asyncio
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1)
+        except (OSError, asyncio.TimeoutError):
+            await asyncio.sleep(every)
+            continue
+        writer.close()
+        return True
+    return False
 
 
 def _hash(password: str, salt: str) -> str:
@@ -457,7 +527,7 @@ def record_check(task: str, passed: bool) -> None:
 
     >>> record_check("a web app on port 8081", True)
     """
-    path = os.environ.get("LAB_PROGRESS_FILE")
+    path = settings.progress_file()
     if not path:
         return
     try:
@@ -546,7 +616,19 @@ class HubClient:
         self.token = token
 
     def api(self, method: str, path: str, **kwargs):
-        """One call of the hub's REST API; a refusal becomes a RoomError."""
+        """One call of the hub's REST API; a refusal becomes a RoomError.
+
+        Args:
+            method: ``GET``, ``POST``, ``DELETE``...
+            path: the API path after ``/hub/api`` (``/users``).
+            **kwargs: more ``requests`` arguments (``json=...``).
+
+        Returns:
+            The answer's JSON, or None for an empty answer.
+
+        Raises:
+            RoomError: the hub answered 400 or more (the message holds its answer).
+        """
         response = self.session.request(method, f"{self.url}/hub/api{path}", timeout=60, **kwargs)
         if response.status_code >= 400:
             raise RoomError(f"The hub answered {response.status_code} to {method} {path}: "
@@ -596,27 +678,38 @@ class HubClient:
         if response.status_code not in (201, 202, 400):  # 400: already running
             raise RoomError(f"The hub refused to start {name}'s server: {response.text[:200]}",
                             "Check the hub's log (build/hub/hub.log).")
-        while time.monotonic() - start < timeout:
+        def ready():
             server = (self.api("GET", f"/users/{name}").get("servers") or {}).get("")
-            if server and server.get("ready"):
-                ping = self.session.get(f"{self.url}/user/{name}/api/status", timeout=30)
-                if ping.status_code == 200:
-                    return time.monotonic() - start
-            time.sleep(0.5)
-        raise RoomError(f"{name}'s server was not ready after {timeout:.0f} s.",
-                        f"Look at `docker logs lab-{name}` and the hub's log.")
+            return bool(server and server.get("ready")) and self.session.get(
+                f"{self.url}/user/{name}/api/status", timeout=30).status_code == 200
+
+        wait_until(ready, timeout, interval=0.5, error=RoomError, what=f"{name}'s server to be ready",
+                   todo=f"Look at `docker logs lab-{name}` and the hub's log.")
+        return time.monotonic() - start
 
     def stop(self, name: str, timeout: float = 60) -> None:
-        """Stop a participant's server and wait until it is gone."""
+        """Stop a participant's server and wait until it is gone.
+
+        Args:
+            name: the participant.
+            timeout: the most seconds to wait.
+        """
         self.session.delete(f"{self.url}/hub/api/users/{name}/server", timeout=60)
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if not (self.api("GET", f"/users/{name}").get("servers") or {}):
-                return
-            time.sleep(0.5)
+        wait_until(lambda: not (self.api("GET", f"/users/{name}").get("servers") or {}), timeout,
+                   interval=0.5, error=None)
 
     def server_api(self, name: str, method: str, path: str, **kwargs):
-        """A call of a participant's Jupyter server API, through the hub's proxy."""
+        """A call of a participant's Jupyter server API, through the hub's proxy.
+
+        Args:
+            name: the participant.
+            method: ``GET``, ``POST``...
+            path: the API path after ``/user/NAME/api`` (``/kernels``).
+            **kwargs: more ``requests`` arguments.
+
+        Returns:
+            The ``requests.Response``, whatever its status.
+        """
         response = self.session.request(method, f"{self.url}/user/{name}/api{path}", timeout=60, **kwargs)
         return response
 
@@ -644,7 +737,17 @@ class HubClient:
                 self.server_api(name, "DELETE", f"/kernels/{kernel}")
 
     def start_kernel(self, name: str) -> str:
-        """Start a python3 kernel in a participant's server; returns its id."""
+        """Start a python3 kernel in a participant's server; returns its id.
+
+        Args:
+            name: the participant.
+
+        Returns:
+            The kernel's id.
+
+        Raises:
+            RoomError: the server refused.
+        """
         response = self.server_api(name, "POST", "/kernels", json={"name": "python3"})
         if response.status_code >= 400:
             raise RoomError(f"{name}'s server refused a kernel: {response.status_code} {response.text[:200]}",
@@ -656,8 +759,15 @@ class HubClient:
         from tornado.websocket import websocket_connect
 
         ws_url = self.url.replace("http", "ws", 1) + f"/user/{name}/api/kernels/{kernel}/channels"
-        request = HTTPRequest(ws_url, headers={"Authorization": f"token {self.token}"})
-        conn = await websocket_connect(request)
+        # A loaded machine (load 20 on 2 cores, seen here) answers the handshake in tens of
+        # seconds: tornado's default 20 s would end a healthy run.
+        request = HTTPRequest(ws_url, headers={"Authorization": f"token {self.token}"},
+                              connect_timeout=min(timeout, 120), request_timeout=min(timeout, 120))
+        try:
+            conn = await websocket_connect(request)
+        except Exception as err:  # tornado's HTTPClientError, a refused connection...
+            raise RoomError(f"{name}'s kernel did not answer through the proxy: {err}.",
+                            "Look at the hub's log and `docker logs` of the participant's container.") from err
         msg_id = uuid.uuid4().hex
         conn.write_message(json.dumps({
             "header": {"msg_id": msg_id, "username": "room", "session": uuid.uuid4().hex,
@@ -747,7 +857,14 @@ class HubClient:
         return problems
 
     def progress(self, name: str) -> list[str]:
-        """The exercises a participant's checkers passed (their progress file, via the proxy)."""
+        """The exercises a participant's checkers passed (their progress file, via the proxy).
+
+        Args:
+            name: the participant.
+
+        Returns:
+            The tasks passed, sorted; empty when there is no progress file yet.
+        """
         response = self.server_api(name, "GET", "/contents/.lab-progress.json", params={"content": 1})
         if response.status_code != 200:
             return []
@@ -776,7 +893,19 @@ class HubClient:
 
 
 async def asyncio_wait(awaitable, timeout: float):
-    """``asyncio.wait_for`` with at least a tenth of a second."""
+    """``asyncio.wait_for`` with at least a tenth of a second.
+
+    Args:
+        awaitable: what to wait for.
+        timeout: seconds (at least 0.1 is used).
+
+    Returns:
+        What ``awaitable`` returns.
+
+    >>> import asyncio
+    >>> asyncio.run(asyncio_wait(asyncio.sleep(0, result="done"), 0))
+    'done'
+    """
     import asyncio
 
     return await asyncio.wait_for(awaitable, max(timeout, 0.1))
@@ -793,15 +922,24 @@ def _sanitizers(path: Path) -> list[tuple[str, str]]:
 def _texts(outputs, rules) -> list[str]:
     import re
 
-    texts = []
+    raw, previous = [], None
     for out in outputs:
-        if out.get("output_type") == "stream":
+        kind = out.get("output_type")
+        if kind == "stream":
             text = out.get("text", "")
-        elif out.get("output_type") in ("execute_result", "display_data"):
+        elif kind in ("execute_result", "display_data"):
             text = out.get("data", {}).get("text/plain", "")
         else:
             continue
         text = "".join(text) if isinstance(text, list) else text
+        name = out.get("name") if kind == "stream" else None
+        if name and name == previous:  # nbval's coalesce_streams: one text per run of a stream
+            raw[-1] += text
+        else:
+            raw.append(text)
+        previous = name
+    texts = []
+    for text in raw:
         for regex, replace in rules:
             text = re.sub(regex, replace, text)
         texts.append(text.strip())
@@ -853,7 +991,7 @@ class Hub:
         exe = Path(sys.executable).with_name("jupyterhub")
         # LAB_HUB_URL (an https:// address with LAB_HUB_SSL_CERT/KEY) serves the room beyond
         # this machine; by default the hub listens on loopback only.
-        public = os.environ.get("LAB_HUB_URL", f"http://127.0.0.1:{port}")
+        public = settings.hub_url(port)
         env = {**os.environ, "LAB_HUB_STATE": str(state), "LAB_HUB_URL": public, **(env or {})}
         ensure_network(env.get("LAB_HUB_NETWORK", "lab-hub"), env.get("LAB_HUB_SUBNET", DEFAULT_SUBNET))
         log = state.parent / f"hub-{port}.log"
@@ -861,17 +999,14 @@ class Hub:
                                    stdout=log.open("w"), stderr=subprocess.STDOUT)
         local = public.replace("://0.0.0.0", "://127.0.0.1").replace("://[::]", "://127.0.0.1")
         hub = cls(local, state, process, log, env)
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
+        def answers():
             if process.poll() is not None:
                 raise RoomError(f"The hub exited: {log.read_text()[-1500:]}", f"Read {log}.")
-            try:
-                # its own certificate may name the room's host, not 127.0.0.1: not checked here
-                if requests.get(f"{hub.url}/hub/api", timeout=2, verify=False).status_code == 200:
-                    return hub
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
+            # its own certificate may name the room's host, not 127.0.0.1: not checked here
+            return requests.get(f"{hub.url}/hub/api", timeout=2, verify=False).status_code == 200
+
+        if wait_until(answers, timeout, interval=0.5, error=None, ignore=(requests.RequestException,)):
+            return hub
         hub.stop()
         raise RoomError(f"The hub did not answer in {timeout:.0f} s.", f"Read {log}.")
 

@@ -1,13 +1,15 @@
 """Stand-ins: images built from the operating system's own packages.
 
 With no registry in reach (conference wifi, an air-gapped room, CI), the kit
-builds a stand-in for a public image: a Debian root filesystem made with
-``debootstrap`` from the mirror in the host's apt sources, with the packages
+builds a stand-in for a public image: a Debian root filesystem with the packages
 that make it behave like the original, imported with ``docker import`` and
-tagged with the original's name. Stand-ins carry the label
+tagged with the original's name. Stand-ins of one Debian release share one base:
+``debootstrap --variant=minbase`` from the mirror in the host's apt sources, made
+once and kept packed by :func:`base`; each stand-in unpacks it and adds its own
+packages with ``apt-get`` in a ``chroot``, from the release's package cache. Stand-ins carry the label
 ``org.labhelpers.standin=<original>``, and :func:`labhelpers.doctor` says so.
 
->>> from labhelpers.images import CATALOGUE
+>>> from labhelpers.catalogue import CATALOGUE
 >>> build(CATALOGUE["python"])                    # doctest: +SKIP
 
 Introduced in ``00-start-here``.
@@ -15,6 +17,7 @@ Introduced in ``00-start-here``.
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import hashlib
 import io
@@ -23,52 +26,21 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 
+from . import settings
+from .catalogue import TRIM, Recipe
 from .errors import ImageError
 from .labels import STANDIN
 
-#: Debian release a stand-in is built from unless its recipe names another (the
-#: official images' ``trixie``: Debian 13, whose python3 is 3.13).
-SUITE = "trixie"
-
-# Trimmed from every stand-in: documentation, manuals, translations, apt's lists and
-# caches, logs; the official slim images drop the same.
-_TRIM = [
-    "usr/share/doc/*", "usr/share/man/*", "usr/share/info/*", "usr/share/locale/*",
-    "usr/share/lintian/*", "usr/share/linda/*", "var/lib/apt/lists/*", "var/cache/apt/*",
-    "var/cache/debconf/*-old", "var/log/*", "var/lib/dpkg/*-old", "tmp/*",
-]
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How to build a stand-in from Debian packages.
-
-    Attributes:
-        packages: Debian packages to install on top of ``minbase``.
-        script: shell run inside the root filesystem (``chroot``) after install.
-        changes: Dockerfile instructions applied by ``docker import``
-            (``CMD``, ``ENV``, ``EXPOSE``, ``WORKDIR``, ``USER``, ``ENTRYPOINT``).
-        suite: the Debian release to build from (``trixie``; ``sid`` where the
-            newest packages are the point, as for today's Docker Engine).
-    """
-
-    packages: tuple[str, ...]
-    script: str = ""
-    changes: tuple[str, ...] = field(default_factory=tuple)
-    suite: str = SUITE
-
-    def digest(self) -> str:
-        """A short hash of everything that shapes the root filesystem.
-
-        >>> Recipe(("python3",)).digest() == Recipe(("python3",)).digest()
-        True
-        >>> Recipe(("python3",)).digest() == Recipe(("python3",), suite="sid").digest()
-        False
-        """
-        text = "\n".join([self.suite, *self.packages, self.script, *_TRIM])
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+#: How a release's base is made; part of its cache key (:func:`base_path`).
+_BASE = "debootstrap --variant=minbase; trimmed, apt lists kept"
+#: apt-get in a stand-in's chroot: no recommends (as debootstrap --include), no fsync,
+#: no service started by a package's postinst (policy-rc.d), never a question.
+_APT = ["apt-get", "install", "-y", "-q", "--no-install-recommends",
+        "-o", "Dpkg::Options::=--force-unsafe-io", "-o", "Dpkg::Use-Pty=0"]
+_APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "LANG": "C.UTF-8",
+            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 
 
 def debian_mirror(apt_dir: str = "/etc/apt") -> str:
@@ -84,7 +56,7 @@ def debian_mirror(apt_dir: str = "/etc/apt") -> str:
     >>> debian_mirror()                               # doctest: +SKIP
     'http://.../debian'
     """
-    override = os.environ.get("LABHELPERS_DEBIAN_MIRROR")
+    override = settings.debian_mirror()
     if override:
         return override
     for path in sorted(glob.glob(os.path.join(apt_dir, "sources.list.d", "*.sources"))):
@@ -136,12 +108,6 @@ def _require_tools() -> str:
     return tool
 
 
-def cache_dir() -> str:
-    """The kit's cache folder (``$XDG_CACHE_HOME/labhelpers``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "labhelpers")
-
-
 def _run(cmd: list[str], what: str) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if done.returncode:
@@ -160,76 +126,185 @@ def rootfs_path(spec) -> str:
     one is imported again in seconds (a second engine, a pruned one, the current
     engine of ``make test-current``).
 
-    >>> from labhelpers.images import CATALOGUE
+    >>> from labhelpers.catalogue import CATALOGUE
     >>> rootfs_path(CATALOGUE["python"]).endswith(".tar")
     True
     """
     name = spec.ref.replace("/", "_").replace(":", "_")
-    return os.path.join(cache_dir(), "rootfs", f"{name}-{spec.standin.digest()}.tar")
+    return settings.cache_path("rootfs", f"{name}-{spec.standin.digest()}.tar")
 
 
-def download(specs, log=print) -> None:
-    """Fetch, once per Debian release, every package the stand-ins of ``specs`` need.
+def _debs(suite: str) -> str:
+    """The package cache of one Debian release, shared by its base and its stand-ins."""
+    path = settings.cache_path("debootstrap", suite)
+    os.makedirs(os.path.join(path, "partial"), exist_ok=True)
+    return path
 
-    Stand-ins are then built side by side from the warm package cache: parallel
-    debootstraps never download (nor half-write) the same file at once. Specs whose
-    root filesystem is already kept (:func:`rootfs_path`) are skipped.
+
+@contextmanager
+def _locked(path: str):
+    """One maker of ``path`` at a time, across threads and processes (a lock file beside it)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _trim(root: str, patterns: list[str]) -> None:
+    for pattern in patterns:
+        for path in glob.glob(os.path.join(root, pattern)):
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+
+
+def _pack(root: str, tar: str) -> None:
+    partial = tar + ".partial"
+    _run(["tar", "--numeric-owner", "-C", root, "-cf", partial, "."], "packing the root filesystem")
+    os.replace(partial, tar)
+
+
+def base_path(suite: str) -> str:
+    """Where the packed base of one Debian release is kept (its name carries how it is made).
+
+    >>> base_path("trixie") == base_path("trixie") != base_path("sid")
+    True
+    """
+    digest = hashlib.sha256(f"{suite}\n{_BASE}".encode()).hexdigest()[:16]
+    return settings.cache_path("rootfs", f"base-{suite}-{digest}.tar")
+
+
+def base(suite: str, log=print) -> str:
+    """The base root filesystem of ``suite`` (``minbase``), made once, then kept packed.
+
+    Every stand-in of that release starts from it (issue 13: the five stand-ins
+    debootstrapped one release each time); two makers at once wait for one another.
 
     Args:
-        specs: :class:`~labhelpers.images.ImageSpec` entries with a stand-in recipe.
+        suite: a Debian release (``"trixie"``).
         log: called with progress lines.
 
-    Raises:
-        ImageError: not root, no debootstrap, no mirror, or the download failed.
+    Returns:
+        The path of the packed base (:func:`base_path`).
 
-    >>> download([])                                 # nothing to build: nothing fetched
+    Raises:
+        ImageError: not root, no debootstrap, no mirror, or debootstrap failed.
+
+    >>> base("trixie")                               # doctest: +SKIP
+    '/root/.cache/labhelpers/rootfs/base-trixie-....tar'
     """
-    wanted: dict[str, set[str]] = {}
-    for spec in specs:
-        if spec.standin is not None and not os.path.exists(rootfs_path(spec)):
-            wanted.setdefault(spec.standin.suite, set()).update(spec.standin.packages)
-    if not wanted:
-        return
-    tool = _require_tools()
-    mirror = debian_mirror()
-    for suite, packages in sorted(wanted.items()):
-        debs = os.path.join(cache_dir(), "debootstrap", suite)
-        os.makedirs(debs, exist_ok=True)
+    tar = base_path(suite)
+    with _locked(tar):
+        if os.path.exists(tar):
+            return tar
+        tool = _require_tools()
+        mirror = debian_mirror()
         t0 = time.monotonic()
-        log(f"debootstrap {suite}: fetching {len(packages)} packages and what they need ...")
-        with tempfile.TemporaryDirectory(prefix="labhelpers-download-") as tmp:
-            _run([tool, "--download-only", "--variant=minbase",
-                  f"--include={','.join(sorted(packages))}", f"--cache-dir={debs}",
-                  suite, os.path.join(tmp, "rootfs"), mirror], "debootstrap --download-only")
-        log(f"debootstrap {suite}: packages ready in {time.monotonic() - t0:.0f} s")
+        log(f"debootstrap {suite}: the base every {suite} stand-in shares (minbase) ...")
+        with tempfile.TemporaryDirectory(prefix="labhelpers-base-") as tmp:
+            root = os.path.join(tmp, "rootfs")
+            _run([tool, "--variant=minbase", f"--cache-dir={_debs(suite)}", suite, root, mirror],
+                 "debootstrap")
+            _trim(root, [p for p in TRIM if p != "var/lib/apt/lists/*"])  # apt-get needs the lists
+            _pack(root, tar)
+        log(f"debootstrap {suite}: base ready in {time.monotonic() - t0:.0f} s")
+    return tar
+
+
+def prepare_bases(specs, log=print) -> list:
+    """Start making the base of every Debian release the stand-ins of ``specs`` need.
+
+    Each base is made in a thread of its own; this returns at once, and each stand-in's
+    build waits for its own release's base only (:func:`base` holds a lock), so the
+    stand-ins of a release whose base is kept start while another release's is made.
+    Specs whose root filesystem is already kept (:func:`rootfs_path`) need none.
+
+    Args:
+        specs: :class:`~labhelpers.catalogue.ImageSpec` entries with a stand-in recipe.
+        log: called with progress lines.
+
+    Returns:
+        The threads making a base (a failed one is made again, and its error raised, by
+        the first stand-in that needs it).
+
+    >>> prepare_bases([])                            # nothing to build: no base made
+    []
+    """
+    import threading
+
+    def make(suite: str) -> None:
+        try:
+            base(suite, log)
+        except ImageError:
+            pass  # the stand-ins that need it try again and say why
+
+    suites = sorted({spec.standin.suite for spec in specs if spec.standin is not None
+                     and not os.path.exists(rootfs_path(spec)) and not os.path.exists(base_path(spec.standin.suite))})
+    threads = [threading.Thread(target=make, args=(suite,), name=f"base-{suite}", daemon=True) for suite in suites]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _install(root: str, recipe: Recipe) -> None:
+    """``apt-get install`` the recipe's packages in ``root``, from the release's package cache.
+
+    The cached packages are linked into the root's own apt archive (each stand-in has
+    its own: no lock shared between builds side by side); what apt fetches is kept.
+    """
+    debs = _debs(recipe.suite)
+    archive = os.path.join(root, "var/cache/apt/archives")
+    os.makedirs(os.path.join(archive, "partial"), exist_ok=True)
+    had = set()
+    for deb in glob.glob(os.path.join(debs, "*.deb")):
+        had.add(os.path.basename(deb))
+        try:
+            os.link(deb, os.path.join(archive, os.path.basename(deb)))
+        except OSError:
+            shutil.copy2(deb, archive)
+    resolv = os.path.join(root, "etc/resolv.conf")
+    if os.path.lexists(resolv):  # never written through a link (it would point at the host's)
+        os.unlink(resolv)
+    shutil.copy2("/etc/resolv.conf", resolv)
+    policy = os.path.join(root, "usr/sbin/policy-rc.d")
+    with open(policy, "w") as f:
+        f.write("#!/bin/sh\nexit 101\n")
+    os.chmod(policy, 0o755)
+    try:
+        done = subprocess.run(["chroot", root, *_APT, *recipe.packages], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, env=_APT_ENV)
+    finally:
+        os.unlink(policy)
+    if done.returncode:
+        raise ImageError(
+            f"apt-get install {' '.join(recipe.packages)} ({recipe.suite}) failed "
+            f"(exit {done.returncode}):\n{(done.stdout + done.stderr).strip()[-3000:]}",
+            "check that this machine reaches its Debian mirror (`apt-get update`), "
+            "or load an offline bundle",
+        )
+    for deb in glob.glob(os.path.join(archive, "*.deb")):
+        if os.path.basename(deb) not in had and not os.path.exists(os.path.join(debs, os.path.basename(deb))):
+            shutil.copy2(deb, debs)
 
 
 def _make_rootfs(recipe: Recipe, tar: str, log) -> None:
-    tool = _require_tools()
-    mirror = debian_mirror()
-    debs = os.path.join(cache_dir(), "debootstrap", recipe.suite)
-    os.makedirs(debs, exist_ok=True)
+    base_tar = base(recipe.suite, log)
     with tempfile.TemporaryDirectory(prefix="labhelpers-rootfs-") as tmp:
         root = os.path.join(tmp, "rootfs")
+        os.makedirs(root)
         t0 = time.monotonic()
-        log(f"  debootstrap {recipe.suite} (minbase + {', '.join(recipe.packages)}) ...")
-        _run([tool, "--variant=minbase", f"--include={','.join(recipe.packages)}",
-              f"--cache-dir={debs}", recipe.suite, root, mirror], "debootstrap")
-        log(f"  root filesystem ready in {time.monotonic() - t0:.0f} s")
+        log(f"  {recipe.suite} base + {', '.join(recipe.packages)} ...")
+        _run(["tar", "--numeric-owner", "-xpf", base_tar, "-C", root], "unpacking the base")
+        _install(root, recipe)
         script = "set -e\n" + recipe.script + "\napt-get clean\n"
         _run(["chroot", root, "/bin/sh", "-c", script], "the stand-in's setup script")
-        for pattern in _TRIM:
-            for path in glob.glob(os.path.join(root, pattern)):
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    os.unlink(path)
+        _trim(root, TRIM)
         for cache in glob.glob(os.path.join(root, "usr/lib/python3*/**/__pycache__"), recursive=True):
             shutil.rmtree(cache, ignore_errors=True)
+        log(f"  root filesystem ready in {time.monotonic() - t0:.0f} s")
         os.makedirs(os.path.dirname(tar), exist_ok=True)
-        partial = tar + ".partial"
-        _run(["tar", "--numeric-owner", "-C", root, "-cf", partial, "."], "packing the root filesystem")
-        os.replace(partial, tar)
+        _pack(root, tar)
 
 
 def _imported_id(answer: str) -> str:
@@ -255,7 +330,7 @@ def _imported_id(answer: str) -> str:
 
 
 def build(spec, client, log=print) -> str:
-    """Build and tag the stand-in for ``spec`` (an :class:`~labhelpers.images.ImageSpec`).
+    """Build and tag the stand-in for ``spec`` (an :class:`~labhelpers.catalogue.ImageSpec`).
 
     The root filesystem is made once with debootstrap and kept (see
     :func:`rootfs_path`); later builds, into this engine or another, import it.

@@ -55,6 +55,12 @@ def memory_bytes(stats: dict) -> int | None:
 
     cgroup v1 reports ``total_inactive_file``, cgroup v2 ``inactive_file``.
 
+    Args:
+        stats: a stats document (``container.stats(stream=False)``).
+
+    Returns:
+        The bytes in use, or None when the document has no memory counters.
+
     >>> memory_bytes({"memory_stats": {"usage": 10 * MiB, "stats": {"inactive_file": MiB}}}) // MiB
     9
     """
@@ -69,6 +75,13 @@ def memory_bytes(stats: dict) -> int | None:
 
 def row(stats: dict, prev: dict | None = None) -> dict:
     """One sample as a flat row: CPU %, memory (MiB) and its limit (MiB).
+
+    Args:
+        stats: a stats document.
+        prev: an earlier one, for the CPU % (default: the ``precpu_stats`` inside ``stats``).
+
+    Returns:
+        ``{"cpu %": ..., "memory (MiB)": ..., "limit (MiB)": ...}``; None where unknown.
 
     >>> row({"memory_stats": {"usage": 3 * MiB, "limit": 64 * MiB}})["memory (MiB)"]
     3.0
@@ -101,6 +114,8 @@ def frame(container, samples: int = 5):
     >>> df = frame(client.containers.get("nb04-busy"), samples=5)   # doctest: +SKIP
     >>> df.columns.tolist()                                          # doctest: +SKIP
     ['t (s)', 'cpu %', 'memory (MiB)', 'limit (MiB)']
+
+    (skipped: it samples a running container, so it needs an engine.)
     """
     import pandas as pd
 

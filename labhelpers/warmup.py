@@ -26,7 +26,7 @@ import threading
 import time
 
 from . import images
-from .standin import cache_dir
+from .settings import cache_path
 
 #: Seconds an image is expected to take when no earlier run measured it: a stand-in
 #: built from Debian packages on a 2-core machine (imported from the cache: seconds).
@@ -37,16 +37,16 @@ POLL = 1.0
 
 def status_path() -> str:
     """The background prepare's progress file."""
-    return os.path.join(cache_dir(), "prepare-status.json")
+    return cache_path("prepare", "prepare-status.json")
 
 
 def log_path() -> str:
     """The background prepare's log."""
-    return os.path.join(cache_dir(), "prepare.log")
+    return cache_path("prepare", "prepare.log")
 
 
 def _times_path() -> str:
-    return os.path.join(cache_dir(), "prepare-times.json")
+    return cache_path("prepare", "prepare-times.json")
 
 
 def _read(path: str) -> dict:
@@ -80,6 +80,12 @@ def _alive(pid) -> bool:
 def running(status: dict | None = None) -> bool:
     """True while a background prepare is at work.
 
+    Args:
+        status: the progress file's content (default: read it).
+
+    Returns:
+        True while it runs (its process is alive and it has not finished).
+
     >>> running({"pid": None})
     False
     """
@@ -107,9 +113,10 @@ class Recorder:
     def __call__(self, ref: str, state: str) -> None:
         with self._lock:
             entry = self.state["images"][ref]
-            if state == "ready" and entry["since"] is not None:
+            took = time.time() - entry["since"] if entry["since"] is not None else 0.0
+            if state == "ready" and took >= 1.0:  # an image found present says nothing of the next time
                 times = _read(_times_path())
-                times[ref] = round(time.time() - entry["since"], 1)
+                times[ref] = round(took, 1)
                 _write(_times_path(), times)
             entry.update(state=state, since=time.time() if state == "working" else entry["since"])
             _write(status_path(), self.state)
@@ -122,6 +129,13 @@ class Recorder:
 
 def seconds_left(status: dict, workers: int | None = None) -> float:
     """How long the images not ready yet should still take, shared among the workers.
+
+    Args:
+        status: the progress file's content.
+        workers: images made side by side (default: the machine's CPUs).
+
+    Returns:
+        The seconds, estimated from each image's expected time.
 
     >>> seconds_left({"images": {"a": {"state": "waiting", "since": None, "expected": 60},
     ...                          "b": {"state": "ready", "since": 0, "expected": 10}}}, workers=2)
@@ -139,6 +153,12 @@ def seconds_left(status: dict, workers: int | None = None) -> float:
 
 def summary(status: dict | None = None) -> str | None:
     """One line on the background prepare, for the doctor; None when none runs.
+
+    Args:
+        status: the progress file's content (default: read it).
+
+    Returns:
+        ``N/M ready; being made: ...; waiting: ... (about S s left)``, or None.
 
     >>> summary({})
     """
@@ -164,7 +184,7 @@ def start() -> str:
     """
     if running():
         return f"the lab's images are already being prepared (log: {log_path()})"
-    os.makedirs(cache_dir(), exist_ok=True)
+    os.makedirs(cache_path("prepare"), exist_ok=True)
     with open(log_path(), "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "labhelpers", "prepare", "--record"],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -176,7 +196,19 @@ def start() -> str:
 
 
 def record(client=None, log=print) -> list:
-    """Prepare every image, notebook 00's first, keeping the progress file (``prepare --record``)."""
+    """Prepare every image, notebook 00's first, keeping the progress file (``prepare --record``).
+
+    Args:
+        client: a ``docker.DockerClient`` (default: the kit's).
+        log: called with progress lines.
+
+    Returns:
+        What :func:`labhelpers.images.prepare` returns for every image.
+
+    >>> record(log=lambda line: None)                # doctest: +SKIP
+
+    (skipped: it prepares every image on the engine, minutes the first time.)
+    """
     recorder = Recorder([e.ref for e in images.CATALOGUE.values()])
     _write(status_path(), recorder.state)
     try:
@@ -219,15 +251,17 @@ def wait_for(notebook: str, client=None, log=print, timeout: float = 1800) -> bo
     if not todo:
         return False
     if running():
-        deadline = time.monotonic() + timeout
+        from .waiting import wait_until
+
         with tqdm(total=len(todo), desc=f"images for notebook {notebook}", unit="image") as bar:
-            while running() and time.monotonic() < deadline:
+            def done_or_stopped():
                 left = missing()
                 bar.n = len(todo) - len(left)
                 bar.set_postfix_str(f"about {seconds_left(_read(status_path())):.0f} s left")
-                if not left:
-                    return True
-                time.sleep(POLL)
+                return "done" if not left else (not running() and "stopped")
+
+            if wait_until(done_or_stopped, timeout, interval=POLL, error=None) == "done":
+                return True
     if missing():
         images.prepare(client, log, notebook=notebook)
     return True

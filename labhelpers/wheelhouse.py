@@ -30,8 +30,8 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
-from .errors import LabError
-from .standin import cache_dir
+from .errors import LabError, WheelhouseError
+from .settings import wheelhouse_dir
 
 #: The Python the lab's images run (``python:3.13-slim-trixie``).
 PYTHON_VERSION = "3.13"
@@ -43,10 +43,6 @@ _ARCHES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64":
 #: The newest glibc the wheels may need: the oldest Debian the lab's images use
 #: (Debian 12 has 2.36, Debian 13 2.41). Wheels built for an older glibc install too.
 GLIBC = (2, 36)
-
-
-class WheelhouseError(LabError):
-    """``pip download`` could not fetch the wheels."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +63,18 @@ class Wheelhouse:
         return f"Wheelhouse({len(self.wheels)} wheels, {'cached' if self.cached else 'downloaded'})"
 
     def copy_to(self, dest: str) -> str:
-        """Copy the wheels into ``dest`` (a build context's ``wheels/``); return it."""
+        """Copy the wheels into ``dest`` (a build context's ``wheels/``); return it.
+
+        Args:
+            dest: the folder to copy into (made if missing).
+
+        Returns:
+            ``dest``.
+
+        >>> import tempfile
+        >>> Wheelhouse(tempfile.mkdtemp(), (), cached=True).copy_to(tempfile.mkdtemp() + "/wheels").endswith("wheels")
+        True
+        """
         os.makedirs(dest, exist_ok=True)
         for wheel in self.wheels:
             shutil.copy2(os.path.join(self.path, wheel), dest)
@@ -146,6 +153,80 @@ def platform_tags(arch: str, glibc: tuple[int, int] = GLIBC) -> list[str]:
             for minor in range(glibc[1], 16, -1)] + [legacy]
 
 
+def pip(args: list[str], what: str, error: type[LabError] = WheelhouseError,
+        todo: str = "check that this machine reaches the package index (`pip download flask`), "
+        "or copy a wheelhouse made elsewhere into ~/.cache/labhelpers/wheelhouse") -> str:
+    """Run this Python's pip; on failure raise ``error`` with pip's last lines.
+
+    Args:
+        args: pip's arguments (``["wheel", "--wheel-dir", dest, "."]``).
+        what: what pip was to do, for the message (``"download the wheels"``).
+        error: the :class:`LabError` subclass to raise.
+        todo: what to do when it failed.
+
+    Returns:
+        pip's output.
+
+    Raises:
+        WheelhouseError: pip failed (or ``error``).
+
+    >>> "pip" in pip(["--version"], "say its version")
+    True
+    """
+    done = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if done.returncode:
+        noise = "is ignored: it is neither a file nor a directory"
+        lines = [line for line in (done.stdout + done.stderr).strip().splitlines() if noise not in line]
+        raise error(f"pip could not {what} (exit {done.returncode}):\n" + "\n".join(lines[-8:]), todo)
+    return done.stdout
+
+
+def download(requirements: list[str], dest: str, python: str = PYTHON_VERSION,
+             arch: str | None = None, client=None, log=print, error: type[LabError] = WheelhouseError,
+             todo: str | None = None) -> list[str]:
+    """The kit's one ``pip download``: binary wheels for an image's Python on the engine's machine.
+
+    Args:
+        requirements: pip's requirement arguments (``["flask==3.1.0"]``, or
+            ``["-r", "requirements.txt"]``).
+        dest: the folder the wheels go to.
+        python: the image's Python version (``"3.13"``, ``"3.11.2"``).
+        arch: the engine's architecture; default: asked from the engine
+            (:func:`engine_arch`), never the host's ``platform.machine()``.
+        client: the ``docker.DockerClient`` asked for ``arch`` (default: the kit's).
+        log: called with one line saying what is downloaded.
+        error: the :class:`LabError` subclass raised when pip fails.
+        todo: what to do then (default: check the package index).
+
+    Returns:
+        The wheel files' names in ``dest``, sorted.
+
+    Raises:
+        WheelhouseError: pip could not download a wheel (no network, no wheel for the
+            platform); the message shows pip's last lines (or ``error``).
+
+    >>> download(["flask==3.1.0"], "wheels", arch="aarch64")   # doctest: +SKIP
+    ['blinker-1.9.0-py3-none-any.whl', 'click-8.1.8-py3-none-any.whl', ...]
+    """
+    platforms = platform_tags(arch or engine_arch(client))
+    log(f"wheelhouse: pip download for {platforms[-1]} (glibc up to "
+        f"{'.'.join(map(str, GLIBC))}), Python {python} ...")
+    pip(["download", "--only-binary=:all:", *(f"--platform={p}" for p in platforms),
+         "--python-version", python, "--implementation", "cp", "--dest", dest, *requirements],
+        f"download the wheels of {_named(requirements)} for Python {python}", error,
+        **({"todo": todo} if todo else {}))
+    return sorted(name for name in os.listdir(dest) if name.endswith(".whl"))
+
+
+def _named(requirements: list[str]) -> str:
+    """``requirements.txt`` for ``["-r", "/a/b/requirements.txt"]``, else the names."""
+    names = [os.path.basename(r) if i and requirements[i - 1] == "-r" else r
+             for i, r in enumerate(requirements) if r != "-r"]
+    text = ", ".join(names)
+    return text if len(text) <= 80 else f"{len(names)} requirements"
+
+
 def _key(requirements: bytes, platform: str, python: str) -> str:
     digest = hashlib.sha256(requirements + f"\n{platform}\n{python}".encode()).hexdigest()
     return digest[:16]
@@ -164,7 +245,9 @@ def build(requirements: str, arch: str | None = None, python: str = PYTHON_VERSI
         client: the ``docker.DockerClient`` asked for ``arch`` (default: the kit's).
 
     Returns:
-        The :class:`Wheelhouse`, under ``~/.cache/labhelpers/wheelhouse/``.
+        The :class:`Wheelhouse`, in a sub-folder of :func:`labhelpers.settings.wheelhouse_dir`
+        (the kit's own wheels, from a bundle, lie at its top; ``--find-links`` does not
+        look into sub-folders, so the two never mix).
 
     Raises:
         WheelhouseError: pip could not download a wheel (no network, no wheel for the
@@ -175,9 +258,8 @@ def build(requirements: str, arch: str | None = None, python: str = PYTHON_VERSI
     """
     with open(requirements, "rb") as f:
         content = f.read()
-    platforms = platform_tags(arch or engine_arch(client))
-    platform = platforms[-1]
-    dest = os.path.join(cache_dir(), "wheelhouse", _key(content, " ".join(platforms), python))
+    arch = arch or engine_arch(client)
+    dest = os.path.join(wheelhouse_dir(), _key(content, " ".join(platform_tags(arch)), python))
     stamp = os.path.join(dest, ".complete")
     if os.path.exists(stamp):
         wheels = tuple(sorted(w for w in os.listdir(dest) if w.endswith(".whl")))
@@ -185,21 +267,11 @@ def build(requirements: str, arch: str | None = None, python: str = PYTHON_VERSI
         return Wheelhouse(dest, wheels, cached=True)
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".partial-", dir=os.path.dirname(dest))
-    cmd = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
-           "--only-binary=:all:", *(f"--platform={p}" for p in platforms),
-           "--python-version", python,
-           "--implementation", "cp", "--dest", tmp, "-r", os.path.abspath(requirements)]
-    log(f"wheelhouse: pip download for {platform} (glibc up to "
-        f"{'.'.join(map(str, GLIBC))}), Python {python} ...")
-    done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    if done.returncode:
+    try:
+        download(["-r", os.path.abspath(requirements)], tmp, python, arch, log=log)
+    except WheelhouseError:
         shutil.rmtree(tmp, ignore_errors=True)
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:])
-        raise WheelhouseError(
-            f"pip could not download the wheels of {os.path.basename(requirements)}:\n{tail}",
-            "check that this machine reaches the package index (`pip download flask`), "
-            "or copy a wheelhouse made elsewhere into ~/.cache/labhelpers/wheelhouse",
-        )
+        raise
     open(os.path.join(tmp, ".complete"), "w").close()
     shutil.rmtree(dest, ignore_errors=True)
     os.replace(tmp, dest)

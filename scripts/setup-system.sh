@@ -11,13 +11,15 @@
 #                 docker-compose is v1: retired, and it fails to re-create services
 #                 on the containerd image store (Engine 29, Docker Desktop).
 # - podman        only with --podman (`make podman`): Podman beside Docker, see below
-# - chromium, chromium-driver  the headless browser of tests/test_browser.py (Playwright
-#                 drives Debian's build; no browser is ever downloaded)
+# - chromium, chromium-driver  only with --browser (`make test`): the headless browser
+#                 of tests/test_browser.py (Playwright drives Debian's build; no browser
+#                 is ever downloaded). `make lab` does not wait for it.
 #
 # Anywhere else (macOS, Windows, not root, another distribution) it installs nothing and
 # says what the lab expects, so `make` goes on with whatever the machine already has.
 #
 # --dry-run: print what would be installed, install nothing.
+# --browser: Chromium too (make test).
 # --podman: only Podman, when asked (`make podman`): Debian's podman, runc beside it
 #           (crun, its default runtime, refuses hybrid cgroup layouts; labhelpers.podman
 #           picks runc there), and the dnsname CNI plugin (containers on a network find
@@ -26,9 +28,11 @@
 set -euo pipefail
 dry_run=0
 podman=0
+with_browser=0
 for arg in "$@"; do
   case "$arg" in
     --dry-run) dry_run=1 ;;
+    --browser) with_browser=1 ;;
     --podman) podman=1 ;;
   esac
 done
@@ -69,8 +73,10 @@ docker buildx version >/dev/null 2>&1 || plugins+=(docker-buildx)
 docker compose version >/dev/null 2>&1 || plugins+=(docker-compose)
 # Optional: without them only the browser test skips (Ubuntu ships chromium as a snap).
 browser=()
-[ -x /usr/bin/chromium ] || browser+=(chromium)
-command -v chromedriver >/dev/null 2>&1 || [ -x /usr/bin/chromedriver ] || browser+=(chromium-driver)
+if [ "$with_browser" -eq 1 ]; then
+  [ -x /usr/bin/chromium ] || browser+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || [ -x /usr/bin/chromedriver ] || browser+=(chromium-driver)
+fi
 
 if [ ${#want[@]} -eq 0 ] && [ ${#plugins[@]} -eq 0 ] && [ ${#browser[@]} -eq 0 ]; then
   say "system packages: nothing to install"

@@ -1,17 +1,60 @@
-"""Shared fixtures: the real engine (or a clear skip), and per-test name prefixes."""
+"""Shared fixtures: the real engine (or a clear skip), and per-test name prefixes.
+
+Also the order and grouping of `make test` (issue 13): tests that need no engine are
+marked ``quick`` and run first, on their own, stopping at the first failure
+(``pytest -m quick -x``); the rest run side by side (pytest-xdist, ``--dist loadgroup``),
+one group per notebook: its nbval run, its second run and the test files that create
+objects under its prefix run in one worker, one after the other, so no test sees another's
+objects; any other test file is a group of its own.
+"""
 
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 
 import pytest
 
 import labhelpers as lab
 from labhelpers.errors import EngineError
+from labhelpers.ports import free_port  # noqa: F401 (the tests import it from here)
 
 REQUIRE = os.environ.get("LABHELPERS_REQUIRE_ENGINE") == "1"
+#: Fixtures that need the engine: a test using none of them (and not slow) is ``quick``.
+ENGINE_FIXTURES = {"client", "python_image"}
+#: Test files that create objects under a notebook's prefix, or check that it has none
+#: left: they share that notebook's group. 00 holds the demo's and the browser's 09 too,
+#: 04 the tests of the unused number 99.
+NOTEBOOK_OF = {
+    "test_demo.py": "00", "test_browser.py": "00", "test_bundle.py": "00",
+    "test_nb01_helpers.py": "01", "test_checks_nb02.py": "02", "test_machine.py": "03",
+    "test_nb04_checks.py": "04", "test_nb04_stats.py": "04", "test_nb04_widgets.py": "04",
+    "test_labels.py": "04", "test_builds.py": "06",
+}
+
+
+def _group(item) -> str:
+    """The xdist group of a test: its notebook's (``nb04``), else its file's."""
+    if item.path.suffix == ".ipynb":
+        return f"nb{item.path.name[:2]}"
+    callspec = getattr(item, "callspec", None)
+    if item.path.name == "test_notebooks.py" and callspec is not None:
+        return f"nb{callspec.params['path'].name[:2]}"
+    if item.path.name in NOTEBOOK_OF:
+        return f"nb{NOTEBOOK_OF[item.path.name]}"
+    return item.path.name
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark the engine-less tests ``quick`` and put them first; give each test its group."""
+    for item in items:
+        needs_engine = (item.path.suffix == ".ipynb" or ENGINE_FIXTURES & set(getattr(item, "fixturenames", ()))
+                        or item.get_closest_marker("slow") or item.get_closest_marker("engine"))
+        if not needs_engine:
+            item.add_marker(pytest.mark.quick)
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    items.sort(key=lambda item: item.get_closest_marker("quick") is None)
 
 
 def _engine_or_skip():
@@ -53,7 +96,3 @@ def clean_env(monkeypatch, tmp_path):
     lab.engine.reset()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 
 import labhelpers as lab  # noqa: E402
 from labhelpers import alternatives  # noqa: E402
+from labhelpers.rawapi import Tap  # noqa: E402
 
 
 @pytest.fixture
@@ -39,9 +40,17 @@ def test_each_client_runs_reads_and_removes(h05, name):
 @pytest.mark.engine
 def test_a_failing_container_is_still_removed(h05, client):
     tag, labels = h05
-    with pytest.raises(Exception):
-        alternatives.with_raw(["python", "-c", "print("], f"{tag}-bad", 1, labels=labels,
-                              image="h05-no-such-image:0")
+    # The container is created, then fails to start (no such program): the raw way's
+    # `finally` must remove it. The tap shows each step really happened, in order.
+    with Tap() as tap:
+        with pytest.raises(Exception):
+            alternatives.with_raw(["h05-no-such-program"], f"{tag}-bad", 1, labels=labels, sock=tap.path)
+        tap.wait_idle()
+    steps = [(ex.method, "" if ex.method == "DELETE" else ex.path.rsplit("/", 1)[-1], ex.status)
+             for ex in tap.records if "/containers/" in ex.path]
+    assert [s[:2] for s in steps] == [("POST", "create"), ("POST", "start"), ("DELETE", "")], steps
+    assert steps[0][2] == 201 and steps[1][2] >= 400 and steps[2][2] == 204, steps
+    assert client.containers.list(all=True, filters={"label": f"org.labhelpers.test={tag}"}) == []
     out = alternatives.with_raw(["python", "-c", "import sys; print('err', file=sys.stderr)"],
                                 f"{tag}-stderr", 1, labels=labels)
     assert out == [""]  # stdout only, as asked; the container is gone all the same

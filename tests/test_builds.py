@@ -144,7 +144,7 @@ def test_fast_rebuild_checker_fails_then_passes(client, python_image, project, b
         assert "changed at" not in (project / "app" / "app.py").read_text()  # code put back
     finally:
         _remove_images(client, tag, f"{base}-app:shipped", f"{base}-app:1.0")
-    assert not [m for m in lab.labels.managed(client, notebook="06") if m.name.startswith(base)]
+    assert not [m for m in lab.cleanup.managed(client, notebook="06") if m.name.startswith(base)]
 
 
 def test_checker_without_a_project_gives_a_hint(tmp_path):

@@ -18,7 +18,7 @@ import uuid
 import docker.errors
 import pytest
 
-from labhelpers import bundle, images
+from labhelpers import bundle, catalogue, images
 from labhelpers.bundle import BundleError
 from labhelpers.cli import main
 
@@ -36,8 +36,8 @@ def exported(tmp_path_factory):
     python_image = images.ensure("python", client=client, log=lambda line: None)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_CACHE_HOME", str(tmp / "export-cache"))
-        mp.setattr(images, "CATALOGUE",
-                   {"bundled": images.ImageSpec(ref, "test", ("09",), 0, standin=None)})
+        mp.setattr(catalogue, "CATALOGUE",
+                   {"bundled": catalogue.ImageSpec(ref, "test", ("09",), 0, standin=None)})
         python_image.tag(ref)
         wheels = tmp / "wheels"
         # A real wheel, built from this source tree without its dependencies (quick).
@@ -69,8 +69,8 @@ def bundled(exported, python_image, tmp_path, monkeypatch):
     """The exported bundle, this test's own empty cache, and the reduced catalogue."""
     ref, path, manifest = exported
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(images, "CATALOGUE",
-                        {"bundled": images.ImageSpec(ref, "test", ("09",), 0, standin=None)})
+    monkeypatch.setattr(catalogue, "CATALOGUE",
+                        {"bundled": catalogue.ImageSpec(ref, "test", ("09",), 0, standin=None)})
     return ref, path, manifest
 
 

@@ -9,7 +9,6 @@ other way, it skips (or fails where LABHELPERS_REQUIRE_CURRENT=1).
 from __future__ import annotations
 
 import os
-import time
 import urllib.request
 
 import docker
@@ -17,7 +16,8 @@ import docker.errors
 import pytest
 
 import labhelpers as lab
-from labhelpers import current
+from labhelpers import current, ports
+from labhelpers.waiting import wait_until
 from labhelpers.rawapi.versions import parse
 
 pytestmark = pytest.mark.engine
@@ -60,16 +60,9 @@ def test_published_ports_answer_on_loopback(client, version, python_image, prefi
         ports={"8000/tcp": ("127.0.0.1", None)}, detach=True, labels=lab.labels.labels_for("00"))
     try:
         box.reload()
-        port = int(box.attrs["NetworkSettings"]["Ports"]["8000/tcp"][0]["HostPort"])
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).status == 200
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        url = ports.url(box, "/", "8000/tcp")
+        wait_until(lambda: urllib.request.urlopen(url, timeout=2).status == 200, 20,
+                   what=f"the web server at {url}", ignore=(OSError,))
     finally:
         box.remove(force=True)
 

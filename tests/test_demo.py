@@ -51,7 +51,7 @@ def test_dry_run_of_a_failing_notebook_says_so(client, tmp_path):
 def test_dry_run_of_notebook_00_leaves_nothing(client):
     timing = demo.dry_run(str(ROOT / "notebooks" / "00-start-here.ipynb"))
     assert timing.error == "" and timing.cells > 3 and timing.worst > 0
-    assert lab.labels.managed(client, notebook="00") == []
+    assert lab.cleanup.managed(client, notebook="00") == []
 
 
 def test_make_slides_opens_the_rise_url():
@@ -82,4 +82,4 @@ def test_warm_creates_a_machine_pings_it_over_tls_and_removes_it(client):
     lines = []
     seconds = demo.warm_machine(log=lines.append)
     assert seconds > 0 and "answered over mutual TLS" in lines[-1]
-    assert lab.labels.managed(client, notebook="09") == [], "the pre-flight machine is gone"
+    assert lab.cleanup.managed(client, notebook="09") == [], "the pre-flight machine is gone"

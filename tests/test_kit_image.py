@@ -25,6 +25,7 @@ import pytest
 
 import labhelpers as lab
 from labhelpers.machine.dind import run_dind
+from labhelpers.waiting import wait_until
 
 from .conftest import _engine_or_skip
 
@@ -92,12 +93,12 @@ def test_kit_image_serves_the_lab_on_its_own_current_engine(kit, engine):
     container.reload()
     port = container.ports["8888/tcp"][0]["HostPort"]
     url = f"http://127.0.0.1:{port}/api/contents?token={TOKEN}"
-    deadline = start + 300
-    while not _answers(url):
+    def answers():
         container.reload()
         assert container.status == "running", container.logs(tail=60).decode(errors="replace")
-        assert time.monotonic() < deadline, "JupyterLab did not answer within 300 s"
-        time.sleep(0.5)
+        return _answers(url)
+
+    wait_until(answers, start + 300 - time.monotonic(), interval=0.5, what="JupyterLab in the kit image")
     answered = time.monotonic() - start
     print(f"docker run -> JupyterLab answering: {answered:.1f} s")
     listing = json.load(urllib.request.urlopen(url, timeout=10))

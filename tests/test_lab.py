@@ -6,11 +6,12 @@ import json
 import os
 import signal
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from labhelpers.waiting import wait_until
 
 from .conftest import free_port
 
@@ -27,16 +28,13 @@ def test_make_lab_serves_the_notebooks(client):
     )
     url = f"http://127.0.0.1:{port}/api/contents?token={token}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=5) as answer:
-                    listing = json.load(answer)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("JupyterLab did not answer:\n" + proc.stdout.read())
-                time.sleep(0.5)
+        def listed():
+            if proc.poll() is not None:
+                raise AssertionError("JupyterLab ended:\n" + proc.stdout.read())
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                return json.load(answer)
+
+        listing = wait_until(listed, 180, interval=0.5, what="JupyterLab (make lab)", ignore=(OSError,))
         names = {item["name"] for item in listing["content"]}
         assert "00-start-here.ipynb" in names
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10) as page:

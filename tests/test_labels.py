@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import subprocess
 import sys
@@ -77,7 +78,7 @@ def _exists(client, kind, obj):
 
 def test_clean_removes_the_labs_objects_and_nothing_else(client, user_and_lab_objects):
     user, ours = user_and_lab_objects
-    listed = {(m.kind, m.id if m.kind != "volume" else m.name) for m in lab.labels.managed(client, NB)}
+    listed = {(m.kind, m.id if m.kind != "volume" else m.name) for m in lab.cleanup.managed(client, NB)}
     for kind, obj in ours.items():
         assert (kind, obj.id if kind != "volume" else obj.name) in listed
     for kind, obj in user.items():
@@ -95,9 +96,24 @@ def test_clean_removes_the_labs_objects_and_nothing_else(client, user_and_lab_ob
         assert not _exists(client, kind, obj), f"lab {kind} survived cleanup"
     for kind, obj in user.items():
         assert _exists(client, kind, obj), f"the user's {kind} was touched by cleanup"
-    assert lab.labels.managed(client, NB) == []
+    assert lab.cleanup.managed(client, NB) == []
 
 
-def test_clean_never_lists_catalogue_images(client, python_image):
-    refs = {m.name for m in lab.labels.managed(client)}
+def test_clean_never_lists_catalogue_images(client, python_image, prefix, monkeypatch):
+    # A catalogue image that carries the lab's labels (an image built FROM a labelled
+    # one inherits them) must still be left alone. The real catalogue images carry no
+    # such label, so the test adds an entry of its own to the catalogue, for a real
+    # image built here with notebook 99's labels.
+    ref = f"{prefix}-catalogue:1"
+    entry = dataclasses.replace(next(iter(lab.catalogue.CATALOGUE.values())), ref=ref, notebooks=(NB,))
+    monkeypatch.setitem(lab.catalogue.CATALOGUE, f"{prefix}-catalogue", entry)
+    image = _build(client, ref, labels=lab.labels_for(NB))
+    try:
+        assert image.labels[MANAGED] == "true"
+        assert ref not in {m.name for m in lab.cleanup.managed(client)}
+        lab.cleanup.clean(NB, client=client)
+        assert _exists(client, "image", image), "clean removed an image of the catalogue"
+    finally:
+        client.images.remove(image.id, force=True)
+    refs = {m.name for m in lab.cleanup.managed(client)}
     assert "python:3.13-slim-trixie" not in refs

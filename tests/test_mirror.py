@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 
 import docker
 import pytest
 
 from labhelpers import images, mirror
 from labhelpers.machine import dind
+from labhelpers.waiting import wait_until
 
 from .conftest import free_port
 
@@ -65,15 +65,14 @@ def test_second_engine_prepares_through_the_mirror(room):
     second = _dind(client, f"{ip}:5000", folder)
     try:
         sock = f"unix://{folder}/docker.sock"
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                other = docker.DockerClient(base_url=sock, version="auto", timeout=120)
-                other.ping()
-                break
-            except Exception:
-                assert time.monotonic() < deadline, second.logs(tail=20).decode()
-                time.sleep(0.5)
+
+        def answers():
+            other = docker.DockerClient(base_url=sock, version="auto", timeout=120)
+            other.ping()
+            return other
+
+        other = wait_until(answers, 90, interval=0.5, what=f"the engine in {second.name}",
+                           todo=second.logs(tail=20).decode(), ignore=(Exception,))
         assert images.present(other, ref) is None
         done = images.prepare(client=other, notebook="00", log=lambda line: None)
         assert [o.how for o in done] == ["pulled"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 import uuid
 
 import docker.errors
@@ -13,6 +12,7 @@ import labhelpers as lab
 from labhelpers.widgets.build import BuildError, BuildProgress
 from labhelpers.widgets.dashboard import Dashboard
 from labhelpers.widgets.events import EventLog
+from labhelpers.waiting import wait_until
 
 PY = "python:3.13-slim-trixie"
 #: The widget tests label their containers for a notebook number no notebook uses,
@@ -130,10 +130,7 @@ def test_the_timer_refreshes_and_stops(client, python_image, made, uid):
     dash = Dashboard(client, notebook=NB, refresh=0.2)
     try:
         c = _sleeper(client, made, f"{uid}-late")
-        deadline = time.monotonic() + 10
-        while c.name not in dash.rows and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert c.name in dash.rows
+        wait_until(lambda: c.name in dash.rows, 10, interval=0.1, what=f"{c.name} in the dashboard")
     finally:
         dash.stop()
     assert dash._thread is None
@@ -180,3 +177,29 @@ def test_event_log_follows_and_stops_cleanly(client, python_image, uid):
     actions = [e["Action"] for e in events.events if e["Actor"]["Attributes"].get("name") == f"{uid}-evt"]
     assert actions[0] == "create" and actions[-1] == "destroy" and "start" in actions
     assert f"container destroy {uid}-evt ({PY})" in events.lines()
+
+
+def test_event_log_says_when_its_stream_breaks(client):
+    """The stream dies without stop() (the engine went away): the widget stops saying "following"."""
+    events = EventLog(client, notebook=NB, types=("container",))
+    events._stream.close()  # what a restarted engine does to the connection
+    events._thread.join(timeout=10)
+    assert not events.running
+    assert "stream broke" in events.status.value and "following" not in events.status.value
+    assert events.stopped_because and events.stopped_because in repr(events)
+    assert events.summary().startswith("EventLog(stopped")
+
+
+def test_widgets_summarise_their_final_state(client, uid, made):
+    progress = BuildProgress(client)
+    assert progress.summary() == "BuildProgress(not started)"
+    dockerfile = f"FROM {PY}\nRUN exit 3\n"
+    progress.build(f"{uid}-sum:1", raise_error=False, fileobj=io.BytesIO(dockerfile.encode()),
+                   labels=lab.labels_for(NB))
+    assert progress.summary().splitlines()[1].startswith(f"build of {uid}-sum:1 failed at step 2/")
+    dash = Dashboard(client, notebook=NB, refresh=0)
+    try:
+        assert dash.summary().startswith("Dashboard(notebook='99'")
+        assert dash.show_summary() == 0  # never displayed here: nothing to update
+    finally:
+        dash.close()

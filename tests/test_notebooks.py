@@ -54,4 +54,4 @@ def test_runs_again_and_leaves_nothing(path, client):
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=900, kernel_name="python3", allow_errors=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
-    assert lab.labels.managed(client, notebook=_number(path)) == []
+    assert lab.cleanup.managed(client, notebook=_number(path)) == []

@@ -42,7 +42,7 @@ def _skip_or_fail(why: str):
 def socket_path():
     """The socket of a Podman service that answers: DOCKER_HOST's, else the rootful one."""
     host = os.environ.get("DOCKER_HOST", "")
-    candidates = ([host.removeprefix("unix://")] if host.startswith("unix://") else []) + podman.sockets()
+    candidates = ([host.removeprefix("unix://")] if host.startswith("unix://") else []) + lab.engine.podman_sockets()
     for path in candidates:
         version = podman._answers(path)
         if version is not None and podman.is_podman(version):
@@ -60,7 +60,7 @@ def on_podman(socket_path, monkeypatch):
 
 
 def test_podman_sockets_rootful_and_rootless():
-    found = podman.sockets({"XDG_RUNTIME_DIR": "/run/user/1000"})
+    found = lab.engine.podman_sockets({"XDG_RUNTIME_DIR": "/run/user/1000"})
     assert set(found) == {"/run/podman/podman.sock", "/run/user/1000/podman/podman.sock"}
     urls = lab.engine._default_sockets()
     assert "unix:///run/podman/podman.sock" in urls

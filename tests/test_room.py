@@ -11,13 +11,13 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
-import socket
 import time
 from pathlib import Path
 
 import pytest
 
 from labhelpers import room
+from labhelpers.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = os.environ.get("LABHELPERS_ROOM_IMAGE", room.DEFAULT_IMAGE)
@@ -33,12 +33,6 @@ ROOM_RULES = [
     # the doctor's table has one more row in a room: the isolation in force (checked below)
     (r"(?m)^isolation\s+rootless: .*\n?", ""),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_config_serves_the_room_image_isolated(monkeypatch, tmp_path):
@@ -82,25 +76,89 @@ def test_accounts_sheet_has_one_card_each_with_a_qr_code(tmp_path):
     assert oct((tmp_path / "accounts.json").stat().st_mode & 0o777) == "0o600"
 
 
+CHART = ROOT / "jupyterhub" / "chart" / "jupyterhub-4.4.0.tgz"
+Z2JH_VALUES = ROOT / "jupyterhub" / "z2jh-values.yaml"
+
+
+def _chart_file(name: str) -> bytes:
+    import tarfile
+
+    with tarfile.open(CHART) as chart:
+        return chart.extractfile(f"jupyterhub/{name}").read()
+
+
+def test_z2jh_values_hold_against_the_charts_values_schema():
+    """Without Helm: the values against the chart's own values.schema.json (what Helm checks)."""
+    import jsonschema
+    import yaml
+
+    def merged(base, over):  # as Helm merges the given values over the chart's own
+        if not (isinstance(base, dict) and isinstance(over, dict)):
+            return over
+        return {**base, **{k: merged(base.get(k), v) for k, v in over.items()}}
+
+    schema = json.loads(_chart_file("values.schema.json"))
+    defaults = yaml.safe_load(_chart_file("values.yaml"))
+    jsonschema.validate(merged(defaults, yaml.safe_load(Z2JH_VALUES.read_text())), schema)
+    with pytest.raises(jsonschema.ValidationError):  # the schema refuses a key it does not know
+        jsonschema.validate(merged(defaults, {"singleuser": {"hostUsers": False}}), schema)
+
+
+def test_z2jh_values_render_with_helm_and_keep_the_rooms_isolation(tmp_path):
+    """Helm itself renders the chart with the values (make test-room installs Helm)."""
+    import base64
+    import subprocess
+
+    import yaml
+
+    helm = os.environ.get("LABHELPERS_HELM") or str(ROOT / "build" / "helm" / "helm")
+    if not Path(helm).exists():
+        if "LABHELPERS_HELM" in os.environ:
+            pytest.fail(f"Helm is missing at {helm}: run `make hub-helm`.")
+        pytest.skip("Helm (make hub-helm) is installed by `make test-room`, which runs this")
+
+    def template(*extra):
+        return subprocess.run([helm, "template", "room", str(CHART), "--kube-version", "1.33.0",
+                               "--values", str(Z2JH_VALUES), *extra], capture_output=True, text=True)
+
+    rendered = template()
+    assert rendered.returncode == 0, rendered.stderr
+    docs = [d for d in yaml.safe_load_all(rendered.stdout) if d]
+    policies = {d["metadata"]["name"]: d for d in docs if d["kind"] == "NetworkPolicy"}
+    assert "singleuser" in policies
+    hub_secret = next(d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"] == "hub")
+    values = yaml.safe_load(base64.b64decode(hub_secret["data"]["values.yaml"]))
+    single = values["singleuser"]
+    assert single["image"]["name"] == "docker-python-lab-room"
+    assert single["extraPodConfig"] == {"hostUsers": False}
+    assert single["storage"]["extraVolumes"][0]["emptyDir"]["sizeLimit"]
+    assert single["networkPolicy"]["egressAllowRules"]["privateIPs"] is False
+    context = values["hub"]["config"]["KubeSpawner"]["container_security_context"]
+    assert context["procMount"] == "Unmasked" and "privileged" not in context
+    # Helm checks the values against the chart's schema while rendering: a wrong key fails.
+    (tmp_path / "bad.yaml").write_text("singleuser:\n  hostUsers: false\n")
+    refused = template("--values", str(tmp_path / "bad.yaml"))
+    assert refused.returncode != 0 and "hostUsers" in refused.stderr, refused.stderr
+
+
 @pytest.fixture(scope="module")
 def hub(docker_client_or_skip, tmp_path_factory):
     client = docker_client_or_skip
+    if "LABHELPERS_ROOM_IMAGE" not in os.environ:
+        # A room image left from an earlier build may lag behind this checkout's code:
+        # only `make test-room`, which builds it from this checkout, runs a room.
+        pytest.skip("a room runs in `make test-room`, which builds its image from this checkout")
     try:
         client.images.get(IMAGE)
     except Exception:
-        if "LABHELPERS_ROOM_IMAGE" in os.environ:  # make test-room: the image must be there
-            pytest.fail(f"The room image {IMAGE} is missing: run `make test-room` (it builds it).")
-        pytest.skip(f"the room image {IMAGE} is missing: `make test-room` builds it and runs this")
+        pytest.fail(f"The room image {IMAGE} is missing: run `make test-room` (it builds it).")
     if not room.hub_installed():
-        if "LABHELPERS_ROOM_IMAGE" in os.environ:  # make test-room installs them first
-            pytest.fail("JupyterHub or configurable-http-proxy is missing: run `make hub-deps`.")
-        pytest.skip("JupyterHub and the proxy (make hub-deps) are installed by `make test-room`, "
-                    "which runs this")
+        pytest.fail("JupyterHub or configurable-http-proxy is missing: run `make hub-deps`.")
     state = tmp_path_factory.mktemp("hub-state")
-    port = _free_port()
+    port = free_port()
     env = {"LAB_IMAGE": IMAGE, "LAB_HUB_NETWORK": NETWORK, "LAB_HUB_SUBNET": SUBNET,
-           "LAB_HUB_PREFIX": PREFIX, "LAB_HUB_API_PORT": str(_free_port()),
-           "LAB_HUB_PROXY_API_PORT": str(_free_port())}
+           "LAB_HUB_PREFIX": PREFIX, "LAB_HUB_API_PORT": str(free_port()),
+           "LAB_HUB_PROXY_API_PORT": str(free_port())}
     started = room.Hub.start(state, port=port, env=env)
     try:
         api = started.client()

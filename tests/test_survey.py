@@ -305,3 +305,18 @@ def test_live_survey_on_a_few_names(tmp_path):
     assert len(records) == 3 and all("docker" in r["name"].lower() for r in records)
     assert any(r["version"] for r in records)
     assert meta["cache_misses"] == 4
+
+
+def test_the_cli_surveys_and_saves(tmp_path, monkeypatch, capsys):
+    from labhelpers import cli
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(survey.snapshots, "DATA_DIR", tmp_path / "data")  # not the kit's own
+    with FakeIndex(broken=()) as fake:
+        monkeypatch.setenv("PIP_INDEX_URL", fake.index.url)
+        assert cli.main(["survey", "--limit", "2", "--workers", "2", "--save"]) == 0
+    out = capsys.readouterr().out
+    assert '"projects": 2' in out and "snapshot: survey-docker-" in out
+    (saved,) = (tmp_path / "data").glob("survey-docker-*.json.gz")
+    records, meta = survey.load_snapshot(saved)
+    assert [r["name"] for r in records] == ["broken-docker", "docker-mon"]

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from labhelpers import images, warmup
+from labhelpers.waiting import wait_until
 
 
 @pytest.fixture
@@ -21,15 +22,12 @@ def test_background_prepare_records_each_image_and_finishes(client, python_image
     for entry in images.CATALOGUE.values():
         images.ensure(entry.ref, client=client, log=lambda line: None)
     assert "in the background" in warmup.start()
-    deadline = time.monotonic() + 120
-    while warmup.running():
-        assert time.monotonic() < deadline, open(warmup.log_path()).read()
-        time.sleep(0.2)
+    assert wait_until(lambda: not warmup.running(), 120, error=None), open(warmup.log_path()).read()
     status = json.loads((cache / "prepare-status.json").read_text())
     assert status["finished"]
     assert {ref: e["state"] for ref, e in status["images"].items()} == {
         e.ref: "ready" for e in images.CATALOGUE.values()}
-    assert set(json.loads((cache / "prepare-times.json").read_text())) == set(status["images"])
+    assert not (cache / "prepare-times.json").exists(), "images found present are no measure of the next time"
     assert "prepared 5 images" in open(warmup.log_path()).read()
     assert warmup.summary() is None
 

@@ -9,7 +9,6 @@ Introduced in ``01-python-apps-in-docker``.
 
 from __future__ import annotations
 
-import time
 
 import requests
 
@@ -36,14 +35,10 @@ def _runs_app(container) -> bool:
 
 def _answer(port: int, timeout: float):
     """The app's JSON answer on ``port``, retrying while it starts; None if none came."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return requests.get(f"http://127.0.0.1:{port}/", timeout=2).json()
-        except (requests.RequestException, ValueError):
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(0.2)
+    from ..waiting import wait_until
+
+    return wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/", timeout=2).json(), timeout,
+                      error=None, ignore=(requests.RequestException, ValueError))
 
 
 def two_instances(ports=(8081, 8082), client=None, timeout: float = 3) -> Result:

@@ -13,7 +13,6 @@ Introduced in ``02-docker-engine-api``.
 
 from __future__ import annotations
 
-import time
 
 from . import Exercise, Result
 from ..labels import MANAGED, NOTEBOOK, name
@@ -48,13 +47,11 @@ def hello(client=None) -> Result:
     if state.get("StartedAt", ZERO_TIME) == ZERO_TIME:
         missing.append((f"it was created, never started: POST /containers/{wanted}/start", 3))
     else:
-        deadline = time.monotonic() + 3  # just started: give it a moment to speak
-        while True:
-            out = client.api.logs(info["Id"], stdout=True, stderr=True)  # docker-py removes the frames
-            if b"hello" in out.lower() or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        if b"hello" not in out.lower():
+        from ..waiting import wait_until
+
+        said = wait_until(  # just started: give it a moment to speak; docker-py removes the frames
+            lambda: b"hello" in client.api.logs(info["Id"], stdout=True, stderr=True).lower(), 3, error=None)
+        if not said:
             missing.append(('its output has no "hello": give it a command like ["echo", "hello"]', 2))
     return Result.of(task, missing, exercise="02-hello")
 

@@ -161,6 +161,9 @@ class Machine:
 
         Raises:
             MachineError: the machine could not be made (the message says why).
+
+        Returns:
+            0, the exit code, as the original.
         """
         self._driver.create(name, driver=driver, xarg=xarg, ssh=ssh)
         return 0
@@ -168,12 +171,26 @@ class Machine:
     def config(self, machine: str = "default") -> dict:
         """``base_url`` and ``tls`` for ``docker.DockerClient(**config)``.
 
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            ``{"base_url": "tcp://HOST:PORT", "tls": docker.tls.TLSConfig}``.
+
         >>> client = docker.DockerClient(**m.config(machine="node1"))   # doctest: +SKIP
         """
         return self._driver.config(machine)
 
     def client(self, machine: str = "default", **kwargs) -> docker.DockerClient:
-        """A ``docker.DockerClient`` for the machine (not in the original)."""
+        """A ``docker.DockerClient`` for the machine (not in the original).
+
+        Args:
+            machine: the machine's name.
+            **kwargs: more ``DockerClient`` arguments (``timeout``...).
+
+        Returns:
+            The ``docker.DockerClient``, over mutual TLS.
+        """
         return docker.DockerClient(**self.config(machine), **kwargs)
 
     def ls(self) -> list[dict]:
@@ -181,30 +198,72 @@ class Machine:
         return self._driver.ls()
 
     def exists(self, machine: str = "default") -> bool:
-        """True when the machine exists."""
+        """True when the machine exists.
+
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            True when it exists.
+        """
         return self._driver.exists(machine)
 
     def status(self, machine: str = "default") -> bool:
-        """True when the machine is running (as the original: a bool, not the state)."""
+        """True when the machine is running (as the original: a bool, not the state).
+
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            True when it runs.
+        """
         return self._driver.status(machine)
 
     def start(self, machine: str = "default") -> bool:
-        """Start a stopped machine and wait for its engine; True."""
+        """Start a stopped machine and wait for its engine; True.
+
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            True, as the original.
+        """
         self._driver.start(machine)
         return True
 
     def stop(self, machine: str = "default") -> bool:
-        """Stop the machine (its engine, containers, then the host); True."""
+        """Stop the machine (its engine, containers, then the host); True.
+
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            True, as the original.
+        """
         self._driver.stop(machine)
         return True
 
     def restart(self, machine: str = "default") -> bool:
-        """Stop, then start the machine; True."""
+        """Stop, then start the machine; True.
+
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            True, as the original.
+        """
         self.stop(machine)
         return self.start(machine)
 
     def kill(self, machine: str = "default") -> bool:
-        """Stop the machine at once; True."""
+        """Stop the machine at once; True.
+
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            True, as the original.
+        """
         self._driver.kill(machine)
         return True
 
@@ -213,25 +272,56 @@ class Machine:
 
         Args:
             force: with dind, do not complain when the machine does not exist.
+
+        Returns:
+            True, as the original.
         """
         self._driver.rm(machine, force=force)
         return True
 
     # -- settings --------------------------------------------------------------------------
     def env(self, machine: str = "default") -> dict[str, str]:
-        """The variables that point the ``docker`` CLI (and docker-py) at the machine."""
+        """The variables that point the ``docker`` CLI (and docker-py) at the machine.
+
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            ``DOCKER_HOST``, ``DOCKER_TLS_VERIFY``, ``DOCKER_CERT_PATH``, ``DOCKER_MACHINE_NAME``.
+        """
         return self._driver.env(machine)
 
     def inspect(self, machine: str = "default") -> dict:
-        """docker-machine's ``inspect`` document for the machine."""
+        """docker-machine's ``inspect`` document for the machine.
+
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            The document, as a dict.
+        """
         return self._driver.inspect(machine)
 
     def ip(self, machine: str = "default") -> str:
-        """The machine's IP address (with dind: on the lab network)."""
+        """The machine's IP address (with dind: on the lab network).
+
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            The address, as text.
+        """
         return self._driver.ip(machine)
 
     def url(self, machine: str = "default") -> str:
-        """The engine's URL, ``tcp://HOST:PORT``."""
+        """The engine's URL, ``tcp://HOST:PORT``.
+
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            ``tcp://HOST:PORT``.
+        """
         return self._driver.url(machine)
 
     def active(self):
@@ -239,7 +329,15 @@ class Machine:
         return self._driver.active()
 
     def ssh(self, machine: str, cmd: str) -> list[str]:
-        """Run a shell command on the machine; its output split on whitespace (as the original)."""
+        """Run a shell command on the machine; its output split on whitespace (as the original).
+
+        Args:
+            machine: the machine's name.
+            cmd: the shell command.
+
+        Returns:
+            The output, split on whitespace.
+        """
         return self._driver.ssh(machine, cmd).split()
 
     def ssh_url(self, machine: str = "default") -> str:
@@ -248,6 +346,12 @@ class Machine:
         With dind, for a machine made with ``create(name, ssh=True)``: the host is the
         ``Host`` alias the kit wrote (:mod:`labhelpers.machine.ssh`), so the ``ssh``
         command and ``docker context create --docker host=URL`` find key and host key.
+
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            ``ssh://USER@HOST:PORT``.
 
         >>> m.ssh_url("nb03-ssh")                          # doctest: +SKIP
         'ssh://root@nb03-ssh:32801'
@@ -263,26 +367,59 @@ class Machine:
             use_ssh_client: run the ``ssh`` command (OpenSSH) instead of paramiko.
             **kwargs: more ``DockerClient`` arguments.
 
+        Returns:
+            The ``docker.DockerClient``.
+
         >>> m.ssh_client("nb03-ssh", use_ssh_client=True).ping()   # doctest: +SKIP
         True
         """
         return self._driver.ssh_client(machine, use_ssh_client=use_ssh_client, **kwargs)
 
     def scp(self, source: str, destination: str, recursive: bool = False) -> list[str]:
-        """Copy files between machines (docker-machine driver only)."""
+        """Copy files between machines (docker-machine driver only).
+
+        Args:
+            source: ``[MACHINE:]PATH``.
+            destination: ``[MACHINE:]PATH``.
+            recursive: copy folders too.
+
+        Returns:
+            docker-machine's output, split on whitespace.
+        """
         return self._driver.scp(source, destination, recursive).split()
 
     def provision(self, machine: str = "default") -> bool:
-        """Re-provision the machine (docker-machine driver only)."""
+        """Re-provision the machine (docker-machine driver only).
+
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            True, as the original.
+        """
         self._driver.provision(machine)
         return True
 
     def regenerate_certs(self, machine: str = "default") -> bool:
-        """New TLS certificates for the machine (docker-machine driver only)."""
+        """New TLS certificates for the machine (docker-machine driver only).
+
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            True, as the original.
+        """
         self._driver.regenerate_certs(machine)
         return True
 
     def upgrade(self, machine: str = "default") -> bool:
-        """Upgrade the machine's engine (docker-machine driver only)."""
+        """Upgrade the machine's engine (docker-machine driver only).
+
+        Args:
+            machine: the machine's name.
+
+        Returns:
+            True, as the original.
+        """
         self._driver.upgrade(machine)
         return True

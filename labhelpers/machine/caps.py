@@ -34,6 +34,12 @@ def missing_from(bounding: int, last_cap: int | None = None) -> list[str]:
         bounding: the mask, as ``CapBnd`` in ``/proc/PID/status`` shows it (hex).
         last_cap: the kernel's highest capability number
             (``/proc/sys/kernel/cap_last_cap``); default: every name known here.
+
+    Returns:
+        The names (without ``CAP_``) whose bit is not set, in kernel order.
+
+    >>> missing_from(0, last_cap=1)
+    ['CHOWN', 'DAC_OVERRIDE']
     """
     last = len(NAMES) - 1 if last_cap is None else min(last_cap, len(NAMES) - 1)
     return [NAMES[i] for i in range(last + 1) if not bounding >> i & 1]
@@ -44,6 +50,15 @@ def missing_here(pid: str = "self") -> list[str]:
 
     The engine runs on this host when the kit talks to it over a local socket,
     so its containers can get at most this set.
+
+    Args:
+        pid: the process whose ``/proc/PID/status`` is read.
+
+    Returns:
+        The names missing; ``[]`` where there is no ``/proc``.
+
+    >>> isinstance(missing_here(), list)
+    True
     """
     try:
         with open(f"/proc/{pid}/status") as f:

@@ -66,6 +66,12 @@ def _builder(subject: x509.Name, issuer: x509.Name, public_key) -> x509.Certific
 def make_ca(common_name: str):
     """A new certificate authority: ``(key, certificate)``.
 
+    Args:
+        common_name: the CA's subject.
+
+    Returns:
+        ``(private key, certificate)``, from ``cryptography``.
+
     >>> key, cert = make_ca("machine demo CA")
     >>> cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     True
@@ -94,6 +100,9 @@ def issue(ca_key, ca_cert, common_name: str, server: bool, dns=(), ips=()):
             False for a client certificate (client auth).
         dns: host names the server answers to.
         ips: IP addresses the server answers on.
+
+    Returns:
+        ``(private key, certificate)``.
 
     >>> ca = make_ca("CA")
     >>> key, cert = issue(*ca, "client", server=False)
@@ -136,6 +145,10 @@ def write_machine_certs(folder: str, machine: str, ips=("127.0.0.1",), dns=()) -
     Returns:
         The paths, keyed ``ca``, ``ca_key``, ``server_cert``, ``server_key``,
         ``client_cert``, ``client_key``. Keys are written readable by the owner only.
+
+    >>> import tempfile
+    >>> sorted(write_machine_certs(tempfile.mkdtemp(), "node1"))
+    ['ca', 'ca_key', 'client_cert', 'client_key', 'server_cert', 'server_key']
     """
     os.makedirs(folder, mode=0o700, exist_ok=True)
     ca_key, ca_cert = make_ca(f"{machine} CA")
@@ -154,7 +167,19 @@ def write_machine_certs(folder: str, machine: str, ips=("127.0.0.1",), dns=()) -
 
 
 def subject_alt_names(cert_path: str) -> list[str]:
-    """The names and addresses a server certificate is valid for."""
+    """The names and addresses a server certificate is valid for.
+
+    Args:
+        cert_path: the certificate's PEM file.
+
+    Returns:
+        The DNS names, then the IP addresses.
+
+    >>> import tempfile
+    >>> paths = write_machine_certs(tempfile.mkdtemp(), "node1", ips=("127.0.0.1",))
+    >>> subject_alt_names(paths["server_cert"])
+    ['node1', 'localhost', '127.0.0.1']
+    """
     with open(cert_path, "rb") as f:
         cert = x509.load_pem_x509_certificate(f.read())
     alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value

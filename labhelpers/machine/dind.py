@@ -84,10 +84,9 @@ def default_store() -> str:
     '/tmp/m'
     >>> del os.environ["LABHELPERS_MACHINE_STORAGE"]
     """
-    if os.environ.get("LABHELPERS_MACHINE_STORAGE"):
-        return os.environ["LABHELPERS_MACHINE_STORAGE"]
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return os.path.join(base, "labhelpers", "machines")
+    from ..settings import machine_store
+
+    return machine_store()
 
 
 def fallback_options(missing: list[str]) -> dict:
@@ -436,25 +435,23 @@ class Dind(Driver):
 
     def wait(self, host: Host, timeout: float = BOOT_TIMEOUT):
         """Wait until the machine's engine answers over TLS; return a client for it."""
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
+        from ..waiting import wait_until
+
+        def answers():
             host.container.reload()
             if host.container.status not in ("running", "created", "restarting"):
                 tail = host.container.logs(tail=15).decode(errors="replace").strip()
                 raise MachineError(f"Machine {host.name!r} stopped while booting:\n{tail}",
                                    "check the host engine's logs; `python -m labhelpers doctor`")
             if host.port:
-                try:
-                    client = docker.DockerClient(**host.config(), timeout=10)
-                    client.ping()
-                    return client
-                except Exception as err:  # noqa: BLE001 - not up yet
-                    last = err
-            time.sleep(0.3)
-        raise MachineError(f"Machine {host.name!r} did not answer on {host.url} within "
-                           f"{timeout:.0f} s ({last}).",
-                           f"look at its logs: docker logs {host.container.name}")
+                client = docker.DockerClient(**host.config(), timeout=10)
+                client.ping()
+                return client
+
+        return wait_until(answers, timeout, interval=0.3, error=MachineError,
+                          what=f"machine {host.name!r} to answer on {host.url}",
+                          todo=f"look at its logs: docker logs {host.container.name}",
+                          ignore=(Exception,))  # not up yet
 
     def _load(self, ref: str, target) -> None:
         """Copy an image from the host engine into a machine (docker save → load)."""

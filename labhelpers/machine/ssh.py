@@ -69,7 +69,18 @@ _CONFIG_LOCK = threading.Lock()
 
 
 def path(folder: str, key: str) -> str:
-    """The path of one of :data:`FILES` in a machine's folder."""
+    """The path of one of :data:`FILES` in a machine's folder.
+
+    Args:
+        folder: the machine's folder in the store.
+        key: a key of :data:`FILES` (``key``, ``pub``, ``known_hosts``...).
+
+    Returns:
+        The file's path.
+
+    >>> path("/store/nb03-ssh", "key")
+    '/store/nb03-ssh/id_ed25519'
+    """
     return os.path.join(folder, FILES[key])
 
 
@@ -97,6 +108,10 @@ def write_keys(folder: str, machine: str = "machine") -> dict[str, str]:
     Returns:
         The paths, keyed ``key``, ``pub``, ``host_key``, ``host_pub``; private keys are
         readable by their owner only.
+
+    >>> import tempfile
+    >>> sorted(write_keys(tempfile.mkdtemp(), "nb03-ssh"))
+    ['host_key', 'host_pub', 'key', 'pub']
     """
     os.makedirs(folder, mode=0o700, exist_ok=True)
     _keypair(folder, "key", "pub", f"labhelpers@{machine}")
@@ -105,7 +120,19 @@ def write_keys(folder: str, machine: str = "machine") -> dict[str, str]:
 
 
 def machine_files(folder: str) -> list[tuple[str, bytes, int]]:
-    """What goes into the machine under :data:`SSH_DIR`: ``(name, content, mode)`` each."""
+    """What goes into the machine under :data:`SSH_DIR`: ``(name, content, mode)`` each.
+
+    Args:
+        folder: the machine's folder, holding the keys of :func:`write_keys`.
+
+    Returns:
+        The files: the client's public key as ``authorized_keys``, the host key pair.
+
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp(); _ = write_keys(folder)
+    >>> len(machine_files(folder)) >= 2
+    True
+    """
     with open(path(folder, "host_key"), "rb") as f:
         host_key = f.read()
     with open(path(folder, "pub"), "rb") as f:
@@ -115,6 +142,14 @@ def machine_files(folder: str) -> list[tuple[str, bytes, int]]:
 
 def config_block(alias: str, port: int, folder: str) -> str:
     """The ``Host`` block of one machine for ``ssh_config``.
+
+    Args:
+        alias: the ``Host`` name (the machine's name).
+        port: the machine's sshd port, published on 127.0.0.1.
+        folder: the machine's folder (its key and known_hosts).
+
+    Returns:
+        The block's text.
 
     >>> print(config_block("nb03-ssh", 32801, "/s/nb03-ssh"))     # doctest: +ELLIPSIS
     # labhelpers docker machine nb03-ssh: written by the kit, removed with the machine
@@ -149,6 +184,15 @@ def pin(folder: str, alias: str, port: int) -> None:
     """Write the machine's ``known_hosts`` and ``ssh_config`` for its published port.
 
     Called when the machine starts (a restarted machine may get another port).
+
+    Args:
+        folder: the machine's folder.
+        alias: the ``Host`` name.
+        port: the published port now.
+
+    >>> pin(m.store + "/nb03-ssh", "nb03-ssh", 32801)   # doctest: +SKIP
+
+    (skipped: it reads the machine's host key, written when the machine was made.)
     """
     with open(path(folder, "host_pub"), "rb") as f:
         keytype, key = f.read().split()[:2]
@@ -183,6 +227,13 @@ def include(store: str) -> None:
     At the top, so that it applies to every host (an ``Include`` after a ``Host`` line
     would belong to that host). The comment above it says whether the kit made the
     file (and the folder), so that :func:`exclude` leaves things as they were.
+
+    Args:
+        store: the machines' store folder.
+
+    >>> include(m.store)                             # doctest: +SKIP
+
+    (skipped: it edits this user's ~/.ssh/config.)
     """
     config = user_config()
     with _CONFIG_LOCK:
@@ -206,6 +257,13 @@ def exclude(store: str) -> None:
     """Take the store's ``Include`` out of ``~/.ssh/config`` when it has no SSH machine left.
 
     A file left empty is removed, and the folder too when the kit made it.
+
+    Args:
+        store: the machines' store folder.
+
+    >>> exclude(m.store)                             # doctest: +SKIP
+
+    (skipped: it edits this user's ~/.ssh/config.)
     """
     import glob
 
@@ -249,6 +307,9 @@ def client(url: str, folder: str, use_ssh_client: bool = False, **kwargs):
 
     Raises:
         MachineError: paramiko is not installed (``pip install paramiko``).
+
+    Returns:
+        The ``docker.DockerClient``, its API version negotiated.
 
     >>> client("ssh://root@nb03-ssh:32801", "/store/nb03-ssh").ping()   # doctest: +SKIP
     True

@@ -30,7 +30,17 @@ def form(machine, names: list[str], log=print) -> list:
 
     Each advertises its address on the machines' lab network (``machine.ip``).
 
+    Args:
+        machine: the :class:`~labhelpers.machine.Machine` the machines belong to.
+        names: the machines, the manager first.
+        log: called with one line per machine.
+
+    Returns:
+        A ``docker.DockerClient`` per machine, in the order of ``names``.
+
     >>> clients = form(m, ["node1", "node2", "node3"])       # doctest: +SKIP
+
+    (skipped: it needs machines, on the engine.)
     """
     clients = [machine.client(n) for n in names]
     manager_ip = machine.ip(names[0])
@@ -44,7 +54,19 @@ def form(machine, names: list[str], log=print) -> list:
 
 
 def nodes(client):
-    """The swarm's nodes as a DataFrame: hostname, role, availability, state, address."""
+    """The swarm's nodes as a DataFrame: hostname, role, availability, state, address.
+
+    Args:
+        client: a ``docker.DockerClient`` on a manager.
+
+    Returns:
+        A DataFrame, one row per node, sorted by hostname.
+
+    >>> nodes(clients[0])["role"].tolist()           # doctest: +SKIP
+    ['manager', 'worker', 'worker']
+
+    (skipped: it needs machines, on the engine.)
+    """
     import pandas as pd
 
     rows = [{"node": n.attrs["Description"]["Hostname"], "role": n.attrs["Spec"]["Role"],
@@ -56,7 +78,21 @@ def nodes(client):
 
 
 def placement(client, service: str, running_only: bool = True):
-    """The tasks of ``service``, one row each: slot, node, state (sorted by slot)."""
+    """The tasks of ``service``, one row each: slot, node, state (sorted by slot).
+
+    Args:
+        client: a ``docker.DockerClient`` on a manager.
+        service: the service's name.
+        running_only: only the tasks that run (not the shut-down ones).
+
+    Returns:
+        A DataFrame: slot, node, state.
+
+    >>> placement(clients[0], "nb03-web")["node"].nunique()   # doctest: +SKIP
+    3
+
+    (skipped: it needs machines, on the engine.)
+    """
     import pandas as pd
 
     names = {n.id: n.attrs["Description"]["Hostname"] for n in client.nodes.list()}
@@ -81,22 +117,39 @@ def settle(client, service: str, replicas: int, avoid=(), timeout: float = SETTL
 
     Raises:
         MachineError: it did not settle within ``timeout`` seconds.
+
+    Args:
+        client: a ``docker.DockerClient`` on a manager.
+        service: the service's name.
+        replicas: how many tasks must run.
+        avoid: nodes no task may run on (a drained one).
+        timeout: the most seconds to wait.
+        log: called with a line while it waits.
+
+    >>> settle(clients[0], "nb03-web", 3, avoid=("node2",))   # doctest: +SKIP
+
+    (skipped: it needs machines, on the engine.)
     """
     log = log or (lambda line: None)
+    from ..waiting import wait_until
+
     start = time.monotonic()
-    seen = None
-    while time.monotonic() - start < timeout:
+    seen = [None]
+
+    def settled():
         table = placement(client, service)
         counts = table.groupby("node").size().to_dict() if len(table) else {}
-        if counts != seen:
+        if counts != seen[0]:
             log(f"{time.monotonic() - start:5.1f} s  running: "
                 + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
-            seen = counts
-        if len(table) == replicas and not set(counts).intersection(avoid):
-            return table
-        time.sleep(0.5)
+            seen[0] = counts
+        return table if len(table) == replicas and not set(counts).intersection(avoid) else None
+
+    found = wait_until(settled, timeout, interval=0.5, error=None)
+    if found is not None:
+        return found
     raise MachineError(f"Service {service!r} did not reach {replicas} running tasks within "
-                       f"{timeout:.0f} s (now: {seen}).",
+                       f"{timeout:.0f} s (now: {seen[0]}).",
                        "look at its tasks: client.services.get(NAME).tasks()")
 
 
@@ -105,6 +158,17 @@ def chart(tables: dict, ax=None):
 
     Args:
         tables: ``{"label": placement table}``, e.g. before and after a drain.
+
+    Args:
+        ax: a matplotlib Axes (default: a new figure).
+
+    Returns:
+        The Axes.
+
+    >>> import pandas as pd
+    >>> before = pd.DataFrame({"slot": [1, 2], "node": ["node1", "node2"], "state": ["running"] * 2})
+    >>> chart({"before": before}).get_ylabel() is not None
+    True
     """
     import matplotlib.pyplot as plt
     import pandas as pd

@@ -25,13 +25,11 @@ from __future__ import annotations
 import struct
 from typing import Iterable, Iterator, NamedTuple
 
+from ..errors import FramingError
+
 STDIN, STDOUT, STDERR = 0, 1, 2
 NAMES = {STDIN: "stdin", STDOUT: "stdout", STDERR: "stderr"}
 HEADER = struct.Struct(">BxxxL")
-
-
-class FramingError(ValueError):
-    """The bytes are not a multiplexed stream (a TTY stream, or a truncated one)."""
 
 
 class Frame(NamedTuple):
@@ -53,12 +51,33 @@ class Frame(NamedTuple):
 def parse_header(header: bytes) -> tuple[int, int]:
     """Split an 8-byte frame header into (stream, size).
 
+    Args:
+        header: the 8 bytes.
+
+    Returns:
+        ``(stream, size)``: 0, 1 or 2, and the payload's length.
+
+    Raises:
+        FramingError: the first byte names no stream (a TTY's bytes are no frames).
+
+    Args:
+        header: the 8 bytes: stream (1 byte), 3 zero bytes, size (4 bytes, big-endian).
+
+    Returns:
+        ``(stream, size)``: 0 stdin, 1 stdout, 2 stderr; the payload's length.
+
+    Raises:
+        FramingError: the bytes are not a frame header (a TTY stream has none).
+
     >>> parse_header(b"\\x02\\x00\\x00\\x00\\x00\\x00\\x01\\x00")
     (2, 256)
+
+    Introduced in ``02-docker-engine-api``.
     """
     stream, size = HEADER.unpack(header)
     if stream not in NAMES:
-        raise FramingError(f"not a frame header: {header!r} (a TTY stream has no frames)")
+        raise FramingError(f"Not a frame header: {header!r} (a TTY stream has no frames).",
+                           "read a container started with tty=True as raw bytes (split(..., tty=True))")
     return stream, size
 
 
@@ -67,6 +86,14 @@ class FrameDecoder:
 
     Args:
         tty: the container has a TTY: no framing, every byte is stdout.
+
+    >>> d = FrameDecoder()
+    >>> d.feed(b"\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x02h")   # half a frame: nothing yet
+    []
+    >>> d.feed(b"i")
+    [Frame(stream=1, data=b'hi')]
+
+    Introduced in ``02-docker-engine-api``.
     """
 
     def __init__(self, tty: bool = False):
@@ -74,7 +101,29 @@ class FrameDecoder:
         self._buffer = bytearray()
 
     def feed(self, data: bytes) -> list[Frame]:
-        """Add the bytes of one read; return the frames now complete."""
+        """Add the bytes of one read; return the frames now complete.
+
+        Args:
+            data: the bytes of one read, cut anywhere.
+
+        Returns:
+            The frames completed by them (none, one or several).
+
+        Raises:
+            FramingError: the bytes are not a multiplexed stream.
+
+        Args:
+            data: the bytes of one read, however they fall between frames.
+
+        Returns:
+            The frames completed by these bytes (none, one or several).
+
+        Raises:
+            FramingError: the bytes are not framed (a TTY stream decoded without ``tty``).
+
+        >>> FrameDecoder(tty=True).feed(b"raw")
+        [Frame(stream=1, data=b'raw')]
+        """
         if self.tty:
             return [Frame(STDOUT, bytes(data))] if data else []
         self._buffer += data
@@ -100,17 +149,31 @@ class FrameDecoder:
         >>> d.close()
         Traceback (most recent call last):
         ...
-        labhelpers.rawapi.frames.FramingError: the stream ended inside a frame (11 bytes left)
+        labhelpers.errors.FramingError: The stream ended inside a frame (11 bytes left).
+        What to do: read the stream to its end (the connection closed early, or the bytes were cut)
         """
         if self._buffer:
-            raise FramingError(f"the stream ended inside a frame ({len(self._buffer)} bytes left)")
+            raise FramingError(f"The stream ended inside a frame ({len(self._buffer)} bytes left).",
+                               "read the stream to its end (the connection closed early, or the bytes were cut)")
 
 
 def demux(chunks: Iterable[bytes], tty: bool = False) -> Iterator[Frame]:
     """Frames from an iterable of reads (a socket, ``resp.read1`` calls, a list of bytes).
 
+    Args:
+        chunks: the reads, in order.
+        tty: the container has a TTY: no framing, every byte is stdout.
+
+    Yields:
+        Each :class:`Frame` as soon as it is complete.
+
+    Raises:
+        FramingError: a header is not one, or the stream ends inside a frame.
+
     >>> list(demux([b"\\x01\\x00\\x00\\x00\\x00\\x00", b"\\x00\\x02ok"]))
     [Frame(stream=1, data=b'ok')]
+
+    Introduced in ``02-docker-engine-api``.
     """
     decoder = FrameDecoder(tty)
     for chunk in chunks:
@@ -121,8 +184,20 @@ def demux(chunks: Iterable[bytes], tty: bool = False) -> Iterator[Frame]:
 def split(chunks: Iterable[bytes], tty: bool = False) -> tuple[bytes, bytes]:
     """(stdout, stderr), each joined, from a framed stream.
 
+    Args:
+        chunks: the reads, in order.
+        tty: the container has a TTY: everything is stdout.
+
+    Returns:
+        ``(stdout, stderr)`` as bytes.
+
+    Raises:
+        FramingError: as :func:`demux`.
+
     >>> split([b"\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x02a\\n\\x02\\x00\\x00\\x00\\x00\\x00\\x00\\x02b\\n"])
     (b'a\\n', b'b\\n')
+
+    Introduced in ``02-docker-engine-api``.
     """
     out = {STDOUT: [], STDERR: [], STDIN: []}
     for frame in demux(chunks, tty):

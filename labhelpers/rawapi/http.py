@@ -33,11 +33,16 @@ TIMEOUT = 30
 def default_socket() -> str:
     """The unix socket of the engine the kit uses (see :mod:`labhelpers.engine`).
 
+    Returns:
+        The socket's path.
+
     Raises:
         LabError: the engine is not behind a unix socket (``tcp://``, ``ssh://``).
 
     >>> default_socket()                             # doctest: +SKIP
     '/var/run/docker.sock'
+
+    (skipped: the answer is this machine's engine.) Introduced in ``02-docker-engine-api``.
     """
     from ..engine import find_endpoint
 
@@ -53,6 +58,12 @@ def default_socket() -> str:
 
 def query_string(query: dict | None) -> str:
     """Encode a query the way the engine expects: dicts and lists as JSON.
+
+    Args:
+        query: the parameters; None values are left out, booleans sent as 1 and 0.
+
+    Returns:
+        ``?key=value&...``, or ``""`` for no parameters.
 
     >>> query_string({"all": 1, "filters": {"label": ["a=b"]}})
     '?all=1&filters=%7B%22label%22%3A+%5B%22a%3Db%22%5D%7D'
@@ -143,6 +154,10 @@ class RawClient:
     200
     >>> api.version                                  # doctest: +SKIP
     '1.45'
+    >>> RawClient("/var/run/docker.sock", version="1.44").url("/_ping")   # no engine asked
+    '/v1.44/_ping'
+
+    (the first three are skipped: they need an engine.) Introduced in ``02-docker-engine-api``.
     """
 
     def __init__(self, socket_path: str | None = None, version: str | None = "auto",
@@ -154,6 +169,17 @@ class RawClient:
 
     def url(self, path: str, query: dict | None = None) -> str:
         """The request target: version prefix, path, query string.
+
+        Args:
+            path: an API path like ``/containers/json`` (a path that starts with a
+                version, ``/v1.41/...``, is kept as it is).
+            query: query parameters (see :func:`query_string`).
+
+        Returns:
+            The target; with ``version="auto"``, the version is agreed on first.
+
+        Raises:
+            EngineRefusesClient: negotiating, the engine refuses every version the kit speaks.
 
         >>> RawClient("/x.sock", version="1.44").url("/containers/json", {"all": 1})
         '/v1.44/containers/json?all=1'
@@ -176,10 +202,18 @@ class RawClient:
             json: a body to send as JSON.
             headers: extra request headers.
 
+        Returns:
+            The whole :class:`Response` (an error status is a response too, not an exception).
+
         Raises:
             LabError: the socket cannot be reached.
             EngineRefusesClient: negotiating (``version="auto"``), the engine refuses
                 every version the kit speaks.
+
+        >>> RawClient().request("GET", "/containers/json", query={"all": 1}).ok   # doctest: +SKIP
+        True
+
+        (skipped: it needs an engine.)
         """
         return self._send(method, self.url(path, query), json, headers)
 
@@ -220,25 +254,69 @@ class RawClient:
             newest: the newest version this client speaks (default: what the
                 installed docker-py speaks).
 
+        Returns:
+            The version agreed on, like ``"1.45"`` (also in :attr:`version` from now on).
+
         Raises:
             EngineRefusesClient: the engine's oldest version is newer than ``newest``.
 
         >>> RawClient().negotiate()                      # doctest: +SKIP
         '1.45'
+
+        (skipped: it asks the engine.)
         """
         self.version = negotiated(self.socket_path, newest, self.timeout)
         return self.version
 
     def get(self, path: str, **kwargs) -> Response:
-        """``GET path``; see :meth:`request`."""
+        """``GET path``.
+
+        Args:
+            path: an API path like ``/containers/json``.
+            **kwargs: ``query``, ``json``, ``headers``, as for :meth:`request`.
+
+        Returns:
+            The :class:`Response`.
+
+        >>> RawClient().get("/_ping").body               # doctest: +SKIP
+        b'OK'
+
+        (skipped: it needs an engine.)
+        """
         return self.request("GET", path, **kwargs)
 
     def post(self, path: str, **kwargs) -> Response:
-        """``POST path``; see :meth:`request`."""
+        """``POST path``.
+
+        Args:
+            path: an API path like ``/containers/create``.
+            **kwargs: ``query``, ``json``, ``headers``, as for :meth:`request`.
+
+        Returns:
+            The :class:`Response`.
+
+        >>> RawClient().post("/containers/create", json={"Image": "python:3.13-slim-trixie"}).status  # doctest: +SKIP
+        201
+
+        (skipped: it needs an engine.)
+        """
         return self.request("POST", path, **kwargs)
 
     def delete(self, path: str, **kwargs) -> Response:
-        """``DELETE path``; see :meth:`request`."""
+        """``DELETE path``.
+
+        Args:
+            path: an API path like ``/containers/<id>``.
+            **kwargs: ``query``, ``json``, ``headers``, as for :meth:`request`.
+
+        Returns:
+            The :class:`Response`.
+
+        >>> RawClient().delete("/containers/nb02-gone").status   # doctest: +SKIP
+        404
+
+        (skipped: it needs an engine.)
+        """
         return self.request("DELETE", path, **kwargs)
 
     def stream(self, method: str, path: str, query: dict | None = None, json=None):
@@ -246,6 +324,21 @@ class RawClient:
 
         Read it chunk by chunk (``resp.read1()``) for endless answers such as
         ``/events`` or ``/logs?follow=1``; close it when done.
+
+        Args:
+            method: ``GET`` or ``POST``.
+            path: an API path like ``/events``.
+            query: query parameters (see :func:`query_string`).
+            json: a body to send as JSON.
+
+        Returns:
+            The open ``http.client.HTTPResponse``.
+
+        >>> resp = RawClient().stream("GET", "/events")   # doctest: +SKIP
+        >>> resp.read1(65536)                             # doctest: +SKIP
+        b'{"status":"create",...'
+
+        (skipped: it needs an engine.)
         """
         conn = UnixHTTPConnection(self.socket_path, self.timeout)
         body = None if json is None else jsonlib.dumps(json).encode()
@@ -259,8 +352,17 @@ class RawClient:
         ``until`` makes the engine end the stream itself; the answer is chunked,
         one JSON object after another.
 
+        Args:
+            seconds: how long to follow.
+            filters: the engine's event filters, like ``{"type": ["container"]}``.
+
+        Yields:
+            Each event, a dict, as it happens.
+
         >>> [e["Action"] for e in RawClient().events(3, {"type": ["container"]})]  # doctest: +SKIP
         ['create', 'start', 'die', 'destroy']
+
+        (skipped: it needs an engine, and something happening on it.)
         """
         now = time.time()
         query = {"since": f"{now:.9f}", "until": f"{now + seconds:.9f}", "filters": filters}
@@ -288,8 +390,19 @@ class RawClient:
 def raw_request(socket_path: str, method: str, target: str, body: bytes = b"") -> bytes:
     """The whole exchange by hand: write the request bytes, read until the engine closes.
 
+    Args:
+        socket_path: the engine's unix socket.
+        method: ``GET``, ``POST``...
+        target: the path with its version and query, like ``/v1.44/containers/json``.
+        body: a JSON body, already encoded.
+
+    Returns:
+        The answer's bytes, status line and headers included.
+
     >>> raw_request("/var/run/docker.sock", "GET", "/_ping")[:15]   # doctest: +SKIP
     b'HTTP/1.1 200 OK'
+
+    (skipped: it needs an engine.) Introduced in ``02-docker-engine-api``.
     """
     head = f"{method} {target} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n"
     if body:
@@ -311,16 +424,41 @@ class Hijacked:
     container's output (framed, see :mod:`labhelpers.rawapi.frames`) towards
     us, its stdin from us.
 
-    Attributes:
+    Args:
+        sock: the connected socket, after the answer's head.
         status: the status line, like ``HTTP/1.1 101 UPGRADED``.
         headers: the response headers.
+        leftover: bytes of the stream already read with the head.
+
+    >>> import socket
+    >>> ours, engine = socket.socketpair()
+    >>> with Hijacked(ours, "HTTP/1.1 101 UPGRADED", {}, b"early ") as h:
+    ...     h.send(b"stdin")
+    ...     stdin = engine.recv(5)
+    ...     engine.sendall(b"output"); engine.close()
+    ...     b"".join(h.chunks())
+    b'early output'
+
+    Introduced in ``02-docker-engine-api``.
     """
 
     def __init__(self, sock: socket.socket, status: str, headers: dict, leftover: bytes):
         self.sock, self.status, self.headers, self._leftover = sock, status, headers, leftover
 
     def chunks(self, size: int = 4096):
-        """Yield the bytes as they arrive, until the engine closes the stream."""
+        """The bytes as they arrive, until the engine closes the stream.
+
+        Args:
+            size: the most bytes read at once.
+
+        Yields:
+            Each piece of bytes (framed unless the container has a TTY).
+
+        >>> import socket
+        >>> ours, engine = socket.socketpair(); engine.sendall(b"abc"); engine.close()
+        >>> list(Hijacked(ours, "HTTP/1.1 101 UPGRADED", {}, b"").chunks(size=2))
+        [b'ab', b'c']
+        """
         if self._leftover:
             yield self._leftover
             self._leftover = b""
@@ -328,7 +466,16 @@ class Hijacked:
             yield chunk
 
     def send(self, data: bytes) -> None:
-        """Write to the container's stdin."""
+        """Write to the container's stdin.
+
+        Args:
+            data: the bytes to send.
+
+        >>> import socket
+        >>> ours, engine = socket.socketpair()
+        >>> Hijacked(ours, "HTTP/1.1 101 UPGRADED", {}, b"").send(b"hello"); engine.recv(5)
+        b'hello'
+        """
         self.sock.sendall(data)
 
     def close_stdin(self) -> None:
@@ -347,6 +494,21 @@ class Hijacked:
 
 def hijack(socket_path: str, target: str, body: bytes = b"", timeout: float = TIMEOUT) -> Hijacked:
     """POST ``target`` asking for an upgraded connection, as ``docker run`` does to attach.
+
+    Args:
+        socket_path: the engine's unix socket.
+        target: the path with its version and query, like ``/v1.44/containers/<id>/attach?stream=1``.
+        body: a JSON body, already encoded (``exec start`` takes one).
+        timeout: seconds to wait to connect and for each read.
+
+    Returns:
+        The :class:`Hijacked` connection (use it in a ``with`` block).
+
+    Raises:
+        LabError: the engine closed the connection without answering.
+
+    (the example is skipped: it needs an engine and a container.)
+    Introduced in ``02-docker-engine-api``.
 
     >>> api = RawClient()                            # doctest: +SKIP
     >>> with hijack(api.socket_path, api.url(f"/containers/{cid}/attach", {"stream": 1, "stdout": 1})) as h:  # doctest: +SKIP

@@ -16,6 +16,7 @@ Point any client at it with ``DOCKER_HOST=unix://<tap.path>``:
 0
 ['HEAD   /_ping  ...  200  0.4 ms', 'GET    /v1.../containers/json  ...  200  1.9 ms']
 
+(skipped: it needs an engine and the docker CLI; ``tests/test_tap.py`` runs it.)
 From a terminal: ``python -m labhelpers tap -- docker ps``.
 
 Introduced in ``02-docker-engine-api``.
@@ -23,7 +24,6 @@ Introduced in ``02-docker-engine-api``.
 
 from __future__ import annotations
 
-import collections
 import os
 import re
 import shlex
@@ -33,264 +33,34 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, unquote, urlsplit
+from typing import Callable
 
 from ..errors import LabError
+from .exchanges import Conversation, Exchange
 
 LONG_ID = re.compile(r"\b[0-9a-f]{64}\b")
-#: Paths whose request hands the connection over to a raw stream.
-HIJACKING = re.compile(r"/(containers/[^/]+/attach|exec/[^/]+/start|session|grpc)$")
-
-
-@dataclass
-class Exchange:
-    """One request through the tap, and its answer.
-
-    Attributes:
-        method, target: the request line (``GET``, ``/v<API version>/containers/json?all=1``:
-            a client's paths start with the API version it negotiated).
-        status, reason: the answer's status line (None while unanswered).
-        started: seconds since the tap started, when the request began.
-        duration: seconds from the request to the end of the answer (for a
-            stream or an upgraded connection: to its close); None while open.
-        upgraded: the connection was handed over to a raw stream (``101 UPGRADED``).
-        chunked: the answer came in chunks (``Transfer-Encoding: chunked``).
-        streamed: the answer had no length: it ran until the connection closed.
-        sent, received: body bytes from the client, and from the engine.
-    """
-
-    method: str
-    target: str
-    request_headers: dict = field(repr=False)
-    started: float = field(repr=False)
-    status: int | None = None
-    reason: str = ""
-    response_headers: dict = field(default_factory=dict, repr=False)
-    duration: float | None = field(default=None, repr=False)
-    upgraded: bool = False
-    chunked: bool = False
-    streamed: bool = False
-    sent: int = field(default=0, repr=False)
-    received: int = field(default=0, repr=False)
-    request_body: bytes | None = field(default=None, repr=False)
-    response_body: bytes | None = field(default=None, repr=False)
-
-    @property
-    def path(self) -> str:
-        """The path, without the query string."""
-        return urlsplit(self.target).path
-
-    @property
-    def query(self) -> dict:
-        """The query string's parameters."""
-        return dict(parse_qsl(urlsplit(self.target).query, keep_blank_values=True))
-
-    @property
-    def note(self) -> str:
-        """``upgraded``, ``until close``, ``chunked`` or empty."""
-        if self.upgraded:
-            return "upgraded"
-        return "until close" if self.streamed else ("chunked" if self.chunked else "")
-
-    def line(self) -> str:
-        """One line: method, target (query decoded), status, time.
-
-        >>> e = Exchange("GET", "/containers/json?all=1", {}, 0.0, 200, "OK", duration=0.0021)
-        >>> e.line()
-        'GET    /containers/json?all=1                         200  2.1 ms'
-        """
-        status = "-" if self.status is None else str(self.status)
-        took = "open" if self.duration is None else f"{self.duration * 1000:.1f} ms"
-        note = f"  ({self.note})" if self.note else ""
-        return f"{self.method:<6} {unquote(self.target):<45} {status:>4}  {took}{note}"
-
-
-def _head_done(buffer: bytearray) -> int:
-    end = buffer.find(b"\r\n\r\n")
-    return -1 if end < 0 else end + 4
-
-
-def _parse_head(raw: bytes) -> tuple[str, dict]:
-    lines = raw.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        if ":" in line:
-            key, value = line.split(":", 1)
-            headers[key.strip().title()] = value.strip()
-    return lines[0], headers
-
-
-class _Side:
-    """Incremental parser of one direction of a connection, fed a copy of its bytes."""
-
-    def __init__(self, conn: "_Connection", is_request: bool):
-        self.conn, self.is_request = conn, is_request
-        self.buffer = bytearray()
-        self.state = "head"
-        self.remaining = 0
-        self.current: Exchange | None = None
-        self.broken = False
-
-    # body bookkeeping -------------------------------------------------
-    def _body(self, data: bytes) -> None:
-        ex = self.current
-        if ex is None:
-            return
-        if self.is_request:
-            ex.sent += len(data)
-        else:
-            ex.received += len(data)
-        if self.conn.tap.record_bodies:
-            attr = "request_body" if self.is_request else "response_body"
-            have = getattr(ex, attr) or b""
-            if len(have) < self.conn.tap.body_limit:
-                setattr(ex, attr, have + data[: self.conn.tap.body_limit - len(have)])
-
-    def _finish(self) -> None:
-        ex, self.current = self.current, None
-        self.state = "head"
-        if ex is None:
-            return
-        if self.is_request:
-            if "upgrade" in ex.request_headers.get("Connection", "").lower() or HIJACKING.search(ex.path):
-                self.state = "raw"  # from here on the client writes a raw stream (stdin)
-                self.current = ex
-        else:
-            ex.duration = time.perf_counter() - self.conn.tap._t0 - ex.started
-
-    # feeding ------------------------------------------------------------
-    def feed(self, data: bytes) -> None:
-        if self.broken:
-            return
-        try:
-            self._feed(data)
-        except Exception:  # never let the recorder disturb the traffic
-            self.broken = True
-
-    def _feed(self, data: bytes) -> None:
-        if self.state in ("raw", "close"):
-            self._body(data)
-            return
-        self.buffer += data
-        while self.buffer or self.state == "head-done":
-            if self.state == "head":
-                end = _head_done(self.buffer)
-                if end < 0:
-                    return
-                head, self.buffer = bytes(self.buffer[:end]), self.buffer[end:]
-                self._on_head(*_parse_head(head))
-            elif self.state == "length":
-                take = bytes(self.buffer[: self.remaining])
-                del self.buffer[: len(take)]
-                self.remaining -= len(take)
-                self._body(take)
-                if self.remaining == 0:
-                    self._finish()
-                elif not self.buffer:
-                    return
-            elif self.state == "chunk-size":
-                end = self.buffer.find(b"\r\n")
-                if end < 0:
-                    return
-                size = int(bytes(self.buffer[:end]).split(b";")[0], 16)
-                del self.buffer[: end + 2]
-                self.remaining, self.state = size, ("chunk-data" if size else "trailer")
-            elif self.state == "chunk-data":
-                take = bytes(self.buffer[: self.remaining])
-                del self.buffer[: len(take)]
-                self.remaining -= len(take)
-                self._body(take)
-                if self.remaining:
-                    return
-                self.state = "chunk-crlf"
-            elif self.state == "chunk-crlf":
-                if len(self.buffer) < 2:
-                    return
-                del self.buffer[:2]
-                self.state = "chunk-size"
-            elif self.state == "trailer":
-                end = self.buffer.find(b"\r\n")
-                if end < 0:
-                    return
-                del self.buffer[: end + 2]
-                if end == 0:
-                    self._finish()
-            elif self.state in ("raw", "close"):
-                rest, self.buffer = bytes(self.buffer), bytearray()
-                self._body(rest)
-                return
-            else:
-                return
-
-    def _on_head(self, first: str, headers: dict) -> None:
-        tap = self.conn.tap
-        if self.is_request:
-            method, target, _ = (first.split(" ", 2) + ["", ""])[:3]
-            ex = Exchange(method, target, headers, time.perf_counter() - tap._t0)
-            self.current = ex
-            self.conn.pending.append(ex)
-            tap._record(ex)
-        else:
-            parts = first.split(" ", 2)
-            status = int(parts[1])
-            if 100 <= status < 200 and status != 101:
-                return  # "100 Continue" and the like: the real answer follows
-            ex = self.conn.pending.popleft() if self.conn.pending else None
-            if ex is None:  # an answer we cannot pair: record it as such
-                ex = Exchange("?", "?", {}, time.perf_counter() - tap._t0)
-                tap._record(ex)
-            ex.status, ex.reason = status, (parts[2] if len(parts) > 2 else "")
-            ex.response_headers = headers
-            self.current = ex
-            if ex.status == 101:
-                ex.upgraded = True
-                self.state = "raw"
-                self.conn.request_side.state = "raw"
-                self.conn.request_side.current = ex
-                return
-            if ex.method == "HEAD" or ex.status in (204, 304):
-                self._finish()
-                return
-        if "chunked" in headers.get("Transfer-Encoding", "").lower():
-            self.state = "chunk-size"
-            if not self.is_request:
-                self.current.chunked = True
-        elif "Content-Length" in headers:
-            self.remaining = int(headers["Content-Length"])
-            self.state = "length"
-            if self.remaining == 0:
-                self._finish()
-        elif self.is_request:
-            self._finish()  # a request without a body
-        else:
-            self.state = "close"  # the body runs until the engine closes the connection
-            self.current.streamed = True
-
-    def closed(self) -> None:
-        """The connection ended: whatever is still open ends now."""
-        if not self.is_request and self.current is not None and self.current.duration is None:
-            self.current.duration = time.perf_counter() - self.conn.tap._t0 - self.current.started
-            self.current = None
 
 
 class _Connection:
-    """One client connection and its twin towards the engine, pumped by two threads."""
+    """One client connection and its twin towards the engine, pumped by two threads.
+
+    A copy of every byte goes to a :class:`~labhelpers.rawapi.exchanges.Conversation`,
+    which reads the HTTP; this class only moves bytes.
+    """
 
     def __init__(self, tap: "Tap", client: socket.socket, upstream: socket.socket):
         self.tap, self.client, self.upstream = tap, client, upstream
-        self.pending: collections.deque[Exchange] = collections.deque()
-        self.request_side = _Side(self, True)
-        self.response_side = _Side(self, False)
+        self.talk = Conversation(on_exchange=tap._record, clock=tap._clock,
+                                 record_bodies=tap.record_bodies, body_limit=tap.body_limit)
         self._left = 2
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        for src, dst, side in ((self.client, self.upstream, self.request_side),
-                               (self.upstream, self.client, self.response_side)):
-            threading.Thread(target=self._pump, args=(src, dst, side), daemon=True).start()
+        for src, dst, read in ((self.client, self.upstream, self.talk.feed_request),
+                               (self.upstream, self.client, self.talk.feed_response)):
+            threading.Thread(target=self._pump, args=(src, dst, read), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, side: _Side) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, read: Callable[[bytes], None]) -> None:
         while True:
             try:
                 data = src.recv(65536)
@@ -298,7 +68,7 @@ class _Connection:
                 data = b""
             if not data:
                 break
-            side.feed(data)  # record first: the engine's answer may come back at once
+            read(data)  # record first: the engine's answer may come back at once
             try:
                 dst.sendall(data)
             except OSError:
@@ -311,10 +81,7 @@ class _Connection:
             self._left -= 1
             last = self._left == 0
         if last:
-            self.response_side.closed()
-            for pending in self.pending:  # requests the engine never answered
-                if pending.duration is None:
-                    pending.duration = time.perf_counter() - self.tap._t0 - pending.started
+            self.talk.closed()
             self.client.close()
             self.upstream.close()
             self.tap._done(self)
@@ -338,6 +105,16 @@ class Tap:
     Attributes:
         path: the tap's own socket, in a private temporary folder, mode 0600.
         url: ``unix://`` + path, for ``DOCKER_HOST``.
+
+    >>> tap = Tap(upstream="/var/run/docker.sock")   # nothing is opened until start()
+    >>> tap.path is None
+    True
+    >>> with Tap() as tap:                           # doctest: +SKIP
+    ...     tap.run("docker ps").returncode
+    0
+
+    (the last is skipped: it needs an engine and the docker CLI.)
+    Introduced in ``02-docker-engine-api``.
     """
 
     def __init__(self, upstream: str | None = None, record_bodies: bool = False, body_limit: int = 65536):
@@ -425,6 +202,9 @@ class Tap:
         self.stop()
 
     # recording ----------------------------------------------------------
+    def _clock(self) -> float:
+        return time.perf_counter() - self._t0
+
     def _record(self, ex: Exchange) -> None:
         with self._lock:
             self._records.append(ex)
@@ -435,7 +215,17 @@ class Tap:
             self._idle.notify_all()
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
-        """Wait until every connection through the tap has closed; False on timeout."""
+        """Wait until every connection through the tap has closed.
+
+        Args:
+            timeout: the most seconds to wait.
+
+        Returns:
+            True when all closed, False on timeout.
+
+        >>> Tap(upstream="/var/run/docker.sock").wait_idle(0)   # no connection yet
+        True
+        """
         deadline = time.monotonic() + timeout
         with self._idle:
             while self._connections:
@@ -458,7 +248,19 @@ class Tap:
 
     # using it -----------------------------------------------------------
     def env(self, base: dict | None = None) -> dict:
-        """An environment whose ``docker`` talks through the tap."""
+        """An environment whose ``docker`` talks through the tap.
+
+        Args:
+            base: the environment to start from (default: this process's).
+
+        Returns:
+            A copy with ``DOCKER_HOST`` set to the tap and ``DOCKER_CONTEXT`` unset.
+
+        >>> tap = Tap(upstream="/var/run/docker.sock")
+        >>> tap.path = "/tmp/x/docker.sock"               # as start() sets it
+        >>> tap.env({"DOCKER_CONTEXT": "remote"})
+        {'DOCKER_HOST': 'unix:///tmp/x/docker.sock'}
+        """
         env = dict(os.environ if base is None else base)
         env["DOCKER_HOST"] = self.url
         env.pop("DOCKER_CONTEXT", None)
@@ -468,6 +270,23 @@ class Tap:
         """Run a command (``"docker ps"`` or a list) through the tap, capture its output.
 
         Waits for the command's connections to close, so its exchanges are all recorded.
+
+        Args:
+            command: a command line (split as a shell would) or a list of arguments.
+            input: text for the command's stdin.
+            timeout: the most seconds the command may run.
+
+        Returns:
+            The ``subprocess.CompletedProcess``, its output captured as text.
+
+        Raises:
+            LabError: the command is not installed here.
+
+        >>> with Tap() as tap:                           # doctest: +SKIP
+        ...     tap.run(["docker", "version", "--format", "{{.Server.APIVersion}}"]).stdout.strip()
+        '1.41'
+
+        (skipped: it needs an engine and the docker CLI.)
         """
         args = shlex.split(command) if isinstance(command, str) else list(command)
         try:
@@ -488,6 +307,13 @@ class Tap:
 
         Args:
             short_ids: show 64-digit ids in paths as their first 12 digits and ``…``.
+
+        Returns:
+            A DataFrame: method, path, query, status, time, note.
+
+        >>> tap = Tap(upstream="/var/run/docker.sock")
+        >>> list(tap.table().columns)                    # nothing recorded yet
+        ['method', 'path', 'query', 'status', 'time', 'note']
         """
         import pandas as pd
 

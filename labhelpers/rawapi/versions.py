@@ -33,6 +33,12 @@ from ..errors import EngineRefusesClient, LabError
 def parse(version: str) -> tuple[int, ...]:
     """``"1.44"`` → ``(1, 44)``, so that versions compare as numbers (1.9 < 1.44).
 
+    Args:
+        version: an API version, like ``"1.44"``.
+
+    Returns:
+        Its numbers, as a tuple.
+
     >>> parse("1.9") < parse("1.44")
     True
     """
@@ -41,6 +47,13 @@ def parse(version: str) -> tuple[int, ...]:
 
 def shifted(version: str, by: int) -> str:
     """The API version ``by`` minor versions away: to ask just outside the engine's range.
+
+    Args:
+        version: an API version, like ``"1.44"``.
+        by: how many minor versions to add (negative: older).
+
+    Returns:
+        The version, like ``"1.43"``.
 
     >>> shifted("1.44", -1), shifted("1.51", +1)
     ('1.43', '1.52')
@@ -125,6 +138,9 @@ def negotiated(socket_path: str, client: str | None = None, timeout: float = 30)
         client: the client's newest version (default: :func:`client_newest`).
         timeout: seconds to wait for each answer.
 
+    Returns:
+        The API version to use, like ``"1.45"``.
+
     Raises:
         EngineRefusesClient: the engine's oldest version is newer than the client's newest.
         LabError: the socket cannot be reached.
@@ -134,6 +150,8 @@ def negotiated(socket_path: str, client: str | None = None, timeout: float = 30)
 
     >>> negotiated("/var/run/docker.sock")           # doctest: +SKIP
     '1.45'
+
+    (skipped: it asks the engine.)
     """
     client = client or client_newest()
     engine = _ask(socket_path, "HEAD", "/_ping", timeout).getheader("Api-Version") or client

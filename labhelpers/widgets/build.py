@@ -11,6 +11,8 @@ traceback wall).
 CSS classes: the root ``lab-build``, the bar ``lab-build-bar``, the current
 step ``lab-build-step``, the error ``lab-build-error``, the log ``lab-build-log``.
 
+The stream is read by :func:`labhelpers.streams.build_events`.
+
 >>> from labhelpers.widgets.build import parse_step
 >>> parse_step("Step 3/7 : RUN pip install flask")
 (3, 7, 'RUN pip install flask')
@@ -23,32 +25,15 @@ Introduced in ``04-docker-py``.
 from __future__ import annotations
 
 import html
-import re
 
 import docker.errors
 import ipywidgets as widgets
 
-from ..builds import BuildError  # noqa: F401 (the kit's one build error, raised here too)
+from ..errors import BuildError
+from ..streams import build_events, parse_step  # noqa: F401 (parse_step: widgets.build.parse_step)
+from .summary import TextSummary
 
-# Docker's legacy builder says `Step 3/7 : RUN ...`, Podman's (buildah) `STEP 3/7: RUN ...`.
-STEP = re.compile(r"^(?:Step|STEP) (\d+)/(\d+) ?: (.*)$")
-
-
-def parse_step(line: str):
-    """``(step, total, instruction)`` for a legacy builder's (or buildah's) step line, else None.
-
-    >>> parse_step("STEP 3/7: RUN pip install flask")
-    (3, 7, 'RUN pip install flask')
-    >>> parse_step("Successfully built 1234") is None
-    True
-    """
-    match = STEP.match(line.strip())
-    if not match:
-        return None
-    return int(match.group(1)), int(match.group(2)), match.group(3)
-
-
-class BuildProgress(widgets.VBox):
+class BuildProgress(TextSummary, widgets.VBox):
     """Progress of one image build, as a widget.
 
     Args:
@@ -101,14 +86,23 @@ class BuildProgress(widgets.VBox):
         state = "failed" if self.error else ("done" if self.image_id else "running")
         return f"BuildProgress({self.tag!r}, {self.step}/{self.total} steps, {state})"
 
-    def _line(self, text: str) -> None:
-        self.lines.append(text)
-        self.text.value += text + "\n"
+    def summary(self) -> str:
+        """What a saved notebook shows instead of the widget: the build's outcome."""
+        if self.tag is None or (self.error is None and self.image_id is None):
+            return repr(self)
+        if self.error is not None:
+            return f"{self!r}\nbuild of {self.tag} failed at step {self.step}/{self.total}: {self.error}"
+        steps = [parse_step(line) for line in self.lines if parse_step(line)]
+        ours = [step for _, _, step in steps if not step.startswith("LABEL org.labhelpers.")]  # the kit's labels
+        return f"{self!r}\nbuilt {self.tag} in {self.total} steps; the Dockerfile's last: {(ours or [''])[-1]}"
+
+    def _line(self, event) -> None:
+        self.lines.append(event.text)
+        self.text.value += event.text + "\n"
         self.fold.set_title(0, f"build log ({len(self.lines)} lines)")
-        parsed = parse_step(text)
-        if parsed:
-            self.step, self.total, instruction = parsed
-            self.current.value = f"step {self.step}/{self.total}: <code>{html.escape(instruction)}</code>"
+        if event.kind == "step":
+            self.step, self.total = event.step, event.total
+            self.current.value = f"step {self.step}/{self.total}: <code>{html.escape(event.instruction)}</code>"
             self.count.value = f"{self.step - 1}/{self.total} steps done"
             self.bar.value = 100 * (self.step - 1) / self.total
 
@@ -143,23 +137,20 @@ class BuildProgress(widgets.VBox):
         kwargs.setdefault("forcerm", True)  # no container left behind by a failing step
         self.current.value = "sending the build context"
         try:
-            for chunk in self.client.api.build(tag=tag, decode=True, **kwargs):
-                if "stream" in chunk:
-                    for text in chunk["stream"].splitlines():
-                        if text.strip():
-                            self._line(text)
-                if "aux" in chunk and "ID" in chunk["aux"]:
-                    self.image_id = chunk["aux"]["ID"]
-                if "error" in chunk:
-                    self._line(chunk["error"].strip())
-                    self._fail(chunk["error"].strip())
-                    break
+            for event in build_events(self.client.api.build(tag=tag, decode=True, **kwargs)):
+                if event.kind == "image":
+                    self.image_id = event.image_id
+                    continue
+                self._line(event)
+                if event.kind == "error":
+                    self._fail(event.text)
         except docker.errors.DockerException as err:
             self._fail(str(getattr(err, "explanation", None) or err))
         if self.error is None and self.image_id is None:
             self._fail("the engine ended the build without reporting an image")
         if self.error is not None:
             self.image_id = None
+            self.show_summary()
             if raise_error:
                 raise BuildError(f"Building {tag} failed at step {self.step}/{self.total}: {self.error}",
                                  "read the failing step in the log above, fix that line of the Dockerfile, "
@@ -170,4 +161,5 @@ class BuildProgress(widgets.VBox):
         self.bar.bar_style = "success"
         self.count.value = f"{self.total}/{self.total} steps done"
         self.current.value = f"built <code>{html.escape(tag)}</code>"
+        self.show_summary()
         return self.client.images.get(self.image_id)

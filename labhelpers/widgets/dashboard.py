@@ -39,7 +39,9 @@ import docker.errors
 import ipywidgets as widgets
 
 from .. import stats as labstats
-from ..labels import MANAGED, _filters
+from ..labels import MANAGED
+from ..labels import filters as lab_filters
+from .summary import TextSummary
 
 ACTIONS = ("start", "stop", "restart", "remove", "logs")
 ICONS = {"start": "play", "stop": "stop", "restart": "refresh", "remove": "trash", "logs": "file-text"}
@@ -57,6 +59,12 @@ def _cell(width: str, value: str = "") -> widgets.HTML:
 def ports_text(ports: list[dict]) -> str:
     """The ports of a container list entry, as ``docker ps`` shows them.
 
+    Args:
+        ports: the entry's ``Ports`` (``client.api.containers()``).
+
+    Returns:
+        ``PUBLIC→PRIVATE/PROTO`` for published ports, ``PRIVATE/PROTO`` for the others.
+
     >>> ports_text([{"PrivatePort": 8000, "PublicPort": 8080, "Type": "tcp", "IP": "0.0.0.0"},
     ...             {"PrivatePort": 9000, "Type": "tcp"}])
     '8080→8000/tcp 9000/tcp'
@@ -71,7 +79,17 @@ def ports_text(ports: list[dict]) -> str:
 
 
 class Row(widgets.HBox):
-    """One container's row; :meth:`update` changes only the cells whose value changed."""
+    """One container's row; :meth:`update` changes only the cells whose value changed.
+
+    Args:
+        dashboard: the :class:`Dashboard` its buttons act through.
+        entry: the container's list entry (``client.api.containers()``).
+
+    >>> Dashboard(notebook="04").row("nb04-web").state      # doctest: +SKIP
+    'running'
+
+    (skipped: it asks the engine.) Introduced in ``04-docker-py``.
+    """
 
     def __init__(self, dashboard: "Dashboard", entry: dict):
         self.id = entry["Id"]
@@ -99,7 +117,11 @@ class Row(widgets.HBox):
             self.cells[key].value = value
 
     def update(self, entry: dict) -> None:
-        """Show a fresh container list entry (from ``client.api.containers()``)."""
+        """Show a fresh container list entry (from ``client.api.containers()``).
+
+        Args:
+            entry: the container's list entry.
+        """
         self.state = entry.get("State", "")
         colour = STATE_COLOURS.get(self.state, "black")
         tag = "b" if self.lab else "i"
@@ -122,14 +144,18 @@ class Row(widgets.HBox):
         self.close()
 
     def show_stats(self, sample: dict | None) -> None:
-        """Show CPU % and memory from a :func:`labhelpers.stats.row`, or blanks."""
+        """Show CPU % and memory from a :func:`labhelpers.stats.row`, or blanks.
+
+        Args:
+            sample: a stats row (``cpu %``, ``memory (MiB)``...), or None for blanks.
+        """
         cpu = (sample or {}).get("cpu %")
         mem = (sample or {}).get("memory (MiB)")
         self._set("cpu", "" if cpu is None else f"{cpu:.1f}%")
         self._set("memory", "" if mem is None else f"{mem:.1f} MiB")
 
 
-class Dashboard(widgets.VBox):
+class Dashboard(TextSummary, widgets.VBox):
     """A live table of containers with start / stop / restart / remove / logs buttons.
 
     Args:
@@ -181,13 +207,26 @@ class Dashboard(widgets.VBox):
         scope = "all" if self.all else (f"notebook={self.notebook!r}" if self.notebook else "lab")
         return f"Dashboard({scope}, {len(self.rows)} containers)"
 
+    def summary(self) -> str:
+        """What a saved notebook shows instead of the widget: one line per container."""
+        with self._lock:
+            rows = [f"{name}: {row.state}" for name, row in self.rows.items()]
+        return "\n".join([repr(self), *rows])
+
     # -- listing -------------------------------------------------------------
     def _list(self) -> list[dict]:
-        filters = None if self.all else _filters(self.notebook)
+        filters = None if self.all else lab_filters(self.notebook)
         return self.client.api.containers(all=True, filters=filters)
 
     def row(self, name: str) -> Row:
-        """The row of the container called ``name``."""
+        """The row of the container called ``name``.
+
+        Args:
+            name: the container's name.
+
+        Returns:
+            Its :class:`Row` (a ``KeyError`` when the dashboard has none).
+        """
         return self.rows[name]
 
     def refresh(self, wait_stats: bool = False) -> float:
@@ -266,7 +305,12 @@ class Dashboard(widgets.VBox):
 
     # -- actions -------------------------------------------------------------
     def act(self, row: Row, action: str) -> None:
-        """Do ``action`` on the container of ``row`` (what its buttons call)."""
+        """Do ``action`` on the container of ``row`` (what its buttons call).
+
+        Args:
+            row: the container's :class:`Row`.
+            action: one of :data:`ACTIONS` (``start``, ``stop``, ``restart``, ``logs``, ``remove``).
+        """
         if action == "remove" and not row.lab:
             return self._ask_remove(row)
         try:
@@ -343,6 +387,7 @@ class Dashboard(widgets.VBox):
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        self.show_summary()
 
     def close(self) -> None:
         """Stop the timer and the stats threads, and close the widget."""

@@ -25,11 +25,23 @@ import threading
 
 import ipywidgets as widgets
 
-from ..labels import _filters
+from ..labels import filters as lab_filters
+from .summary import TextSummary
 
 
 def describe(event: dict) -> str:
-    """One line for an engine event: type, action, name (and image, for containers)."""
+    """One line for an engine event: type, action, name (and image, for containers).
+
+    Args:
+        event: one event, as the engine's ``/events`` stream sends it.
+
+    Returns:
+        The line.
+
+    >>> describe({"Type": "container", "Action": "start",
+    ...           "Actor": {"ID": "abc", "Attributes": {"name": "nb04-web", "image": "redis:8"}}})
+    'container start nb04-web (redis:8)'
+    """
     attrs = (event.get("Actor") or {}).get("Attributes") or {}
     who = attrs.get("name") or (event.get("Actor") or {}).get("ID", "")[:12]
     line = f"{event.get('Type', '?')} {event.get('Action', '?')} {who}"
@@ -38,7 +50,7 @@ def describe(event: dict) -> str:
     return line
 
 
-class EventLog(widgets.VBox):
+class EventLog(TextSummary, widgets.VBox):
     """Follow the engine's events in a background thread, one line per event.
 
     Args:
@@ -50,6 +62,14 @@ class EventLog(widgets.VBox):
 
     Attributes:
         events: every event received, as the engine's dicts.
+        stopped_because: why the stream stopped when :meth:`stop` did not stop it
+            (the engine went away, the connection broke), else None.
+
+    >>> log = EventLog(notebook="04")                # doctest: +SKIP
+    >>> log.wait_for("start", name="nb04-web")       # doctest: +SKIP
+    True
+
+    (skipped: it follows the engine's events.) Introduced in ``04-docker-py``.
     """
 
     def __init__(self, client=None, notebook=None, types=("container", "network", "volume", "image"),
@@ -61,10 +81,12 @@ class EventLog(widgets.VBox):
         self.client = client
         self.events: list[dict] = []
         self.max_lines = max_lines
-        filters = {} if all_events else dict(_filters(notebook))
+        filters = {} if all_events else dict(lab_filters(notebook))
         if types:
             filters["type"] = list(types)
         self._arrived = threading.Condition()
+        self._stopping = False
+        self.stopped_because: str | None = None
         self.view = widgets.HTML("<i>waiting for events…</i>")
         self.status = widgets.HTML("● following")
         super().__init__([self.status, self.view])
@@ -76,6 +98,8 @@ class EventLog(widgets.VBox):
 
     def __repr__(self) -> str:
         state = "following" if self.running else "stopped"
+        if self.stopped_because:
+            state += f": {self.stopped_because}"
         return f"EventLog({state})"
 
     @property
@@ -83,6 +107,7 @@ class EventLog(widgets.VBox):
         return self._thread is not None and self._thread.is_alive()
 
     def _follow(self) -> None:
+        reason = "the engine ended the event stream"
         try:
             for event in self._stream:
                 with self._arrived:
@@ -90,8 +115,19 @@ class EventLog(widgets.VBox):
                     self._arrived.notify_all()
                 lines = [describe(e) for e in self.events[-self.max_lines:]]
                 self.view.value = "<pre style='margin:0'>" + html.escape("\n".join(lines)) + "</pre>"
-        except Exception:  # the stream was closed by stop(), or the engine went away
-            pass
+        except Exception as err:  # noqa: BLE001 - closed by stop(), or the engine went away: said below
+            reason = f"{type(err).__name__}: {str(err)[:200]}"
+        if not self._stopping:  # not our stop(): say so, instead of "following" forever
+            self.stopped_because = reason
+            self.status.value = (f"■ stopped after {len(self.events)} events: the stream broke "
+                                 f"({html.escape(reason)}). Check the engine (<code>lab.doctor()</code>), "
+                                 f"then make a new EventLog to follow again.")
+
+    def summary(self) -> str:
+        """What a saved notebook shows instead of the widget: its state and last events."""
+        shown = self.lines()[-self.max_lines:]
+        more = f" (the last {len(shown)})" if len(shown) < len(self.events) else ""
+        return "\n".join([f"{self!r}: {len(self.events)} events{more}", *shown])
 
     def lines(self) -> list[str]:
         """Every event so far, one line each."""
@@ -109,6 +145,14 @@ class EventLog(widgets.VBox):
 
         Returns:
             True if it arrived within ``timeout`` seconds.
+
+        Args:
+            action: an action (``"start"``) or several.
+            name: the object's name; None: any object.
+            timeout: the most seconds to wait.
+
+        Returns:
+            True once such an event arrived, False on timeout.
         """
         actions = (action,) if isinstance(action, str) else tuple(action)
 
@@ -122,7 +166,9 @@ class EventLog(widgets.VBox):
 
     def stop(self) -> None:
         """Close the event stream and join the thread."""
+        self._stopping = True
         self._stream.close()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.status.value = f"■ stopped after {len(self.events)} events"
+        self.show_summary()

@@ -105,6 +105,13 @@ def _sender(client):
 def pretty(endpoint: Endpoint, resp: Response) -> str:
     """The body as text: JSON indented, a log decoded, anything else as is.
 
+    Args:
+        endpoint: the :class:`Endpoint` that was asked (a log's answer is framed).
+        resp: the :class:`~labhelpers.rawapi.Response`.
+
+    Returns:
+        The text, cut at :data:`SHOW_LIMIT` characters.
+
     >>> r = Response("GET", "/_ping", 200, "OK", {}, b"OK", 0.001)
     >>> pretty(ENDPOINTS[0], r)
     'OK'
@@ -136,6 +143,14 @@ class Explorer(widgets.VBox):
         send_button: the Send button (CSS class ``lab-explorer-send``).
         status: the status line (HTML). body: the answer (HTML, a ``<pre>``).
         last: the last :class:`~labhelpers.rawapi.Response`, or None.
+
+    Args:
+        **kwargs: more ``ipywidgets.VBox`` arguments.
+
+    >>> ex = Explorer()                              # doctest: +SKIP
+    >>> ex.choose("GET /containers/json", all="1"); ex.send()   # doctest: +SKIP
+
+    (skipped: it asks the engine.) Introduced in ``02-docker-engine-api``.
     """
 
     def __init__(self, client=None, **kwargs):
@@ -175,7 +190,12 @@ class Explorer(widgets.VBox):
         self.params.children = list(self.fields.values())
 
     def choose(self, key: str, **values: str) -> None:
-        """Pick an endpoint and fill its fields, as a learner would."""
+        """Pick an endpoint and fill its fields, as a learner would.
+
+        Args:
+            key: the endpoint, as the dropdown shows it (``"GET /containers/{id}/json"``).
+            **values: the parameters' values, by name (``id="nb02-hello"``).
+        """
         self.endpoint.value = key
         for name, value in values.items():
             self.fields[name].value = str(value)

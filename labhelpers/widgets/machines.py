@@ -35,7 +35,17 @@ COLOURS = {"Running": "green", "Stopped": "grey", "Error": "red"}
 
 
 class Row(widgets.HBox):
-    """One machine: its ls values and its buttons."""
+    """One machine: its ls values and its buttons.
+
+    Args:
+        panel: the :class:`MachinePanel` its buttons act through.
+        entry: one machine's line of ``Machine.ls()``.
+
+    >>> MachinePanel(Machine(notebook="03")).row("node1").name   # doctest: +SKIP
+    'node1'
+
+    (skipped: it needs an engine, and creates machines on it.) Introduced in ``03-docker-machine``.
+    """
 
     def __init__(self, panel: "MachinePanel", entry: dict):
         self.name = entry["Name"]
@@ -65,6 +75,14 @@ class MachinePanel(widgets.VBox):
 
     Args:
         machine: the ``Machine`` whose machines are shown and managed.
+
+    Args:
+        machine: the :class:`~labhelpers.machine.Machine` whose machines it lists.
+
+    >>> panel = MachinePanel(Machine(notebook="03"))  # doctest: +SKIP
+    >>> panel.act("create", "node1")                 # doctest: +SKIP
+
+    (skipped: it needs an engine, and creates machines on it.) Introduced in ``03-docker-machine``.
     """
 
     def __init__(self, machine):
@@ -92,7 +110,17 @@ class MachinePanel(widgets.VBox):
         return list(self.rows_box.children)
 
     def row(self, name: str) -> Row:
-        """The row of machine ``name`` (KeyError if it is not listed)."""
+        """The row of machine ``name`` (KeyError if it is not listed).
+
+        Args:
+            name: the machine's name.
+
+        Returns:
+            Its :class:`Row`.
+
+        Raises:
+            KeyError: no machine of that name is listed.
+        """
         for r in self.rows:
             if r.name == name:
                 return r
@@ -103,7 +131,12 @@ class MachinePanel(widgets.VBox):
         self.rows_box.children = [Row(self, entry) for entry in self.machine.ls()]
 
     def act(self, action: str, name: str) -> None:
-        """Run ``create`` / ``stop`` / ``start`` / ``remove`` on a machine; show the outcome."""
+        """Run ``create`` / ``stop`` / ``start`` / ``remove`` on a machine; show the outcome.
+
+        Args:
+            action: ``create``, ``stop``, ``start`` or ``remove``.
+            name: the machine's name.
+        """
         if not name:
             self.status.value = "type a name for the new machine first"
             return
