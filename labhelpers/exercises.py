@@ -38,6 +38,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import settings
 from .checks import Exercise, Result
 from .errors import EngineError, LabError
 
@@ -57,7 +58,7 @@ def run_solutions() -> bool:
     >>> run_solutions() in (True, False)
     True
     """
-    return os.environ.get(RUN_SOLUTIONS, "").strip().lower() in ("1", "yes", "true")
+    return settings.run_solutions()
 
 
 def all_exercises() -> dict[str, Exercise]:
@@ -97,11 +98,7 @@ def progress_file() -> Path:
     >>> progress_file().name
     'progress.json'
     """
-    folder = os.environ.get(DATA_DIR)
-    if not folder:
-        base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-        folder = os.path.join(base, "labhelpers")
-    return Path(folder) / "progress.json"
+    return Path(settings.data_dir()) / "progress.json"
 
 
 def _load() -> dict:

@@ -30,6 +30,8 @@ VARIABLES: dict[str, str] = {
     "LAB_ISOLATION": "the isolation a room's hub gives participants: rootless (default) or dind",
     "LAB_PIDS_LIMIT": "the most processes a room participant's container may run (default 1024)",
     "LAB_PROGRESS_FILE": "set inside a room: the file where exercise checks record a participant's progress",
+    "LABHELPERS_RUN_SOLUTIONS": "1/true/yes: every exercise's lab.solution() runs its code (a speaker's demo, CI, nbval)",
+    "LABHELPERS_DATA_DIR": "the folder of the learner's own data, such as exercise progress (default: $XDG_DATA_HOME/labhelpers)",
     "LAB_HUB_URL": "the public URL of a room's hub (default http://127.0.0.1:PORT)",
 }
 
@@ -114,6 +116,11 @@ def wheelhouse_dir() -> str:
     return cache_path("wheelhouse")
 
 
+def _xdg_data() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "labhelpers")
+
+
 def machine_store() -> str:
     """The folder of notebook 03's docker machines.
 
@@ -123,10 +130,26 @@ def machine_store() -> str:
     >>> machine_store().endswith("machines") or "LABHELPERS_MACHINE_STORAGE" in os.environ
     True
     """
-    if os.environ.get("LABHELPERS_MACHINE_STORAGE"):
-        return os.environ["LABHELPERS_MACHINE_STORAGE"]
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return os.path.join(base, "labhelpers", "machines")
+    return os.environ.get("LABHELPERS_MACHINE_STORAGE") or os.path.join(_xdg_data(), "machines")
+
+
+def data_dir() -> str:
+    """The folder of the learner's own data (exercise progress): ``LABHELPERS_DATA_DIR``,
+    else ``$XDG_DATA_HOME/labhelpers`` (``~/.local/share/labhelpers``).
+
+    >>> data_dir().endswith("labhelpers") or "LABHELPERS_DATA_DIR" in os.environ
+    True
+    """
+    return os.environ.get("LABHELPERS_DATA_DIR") or _xdg_data()
+
+
+def run_solutions() -> bool:
+    """``LABHELPERS_RUN_SOLUTIONS``: every exercise's solution runs (a speaker's demo, CI, nbval).
+
+    >>> run_solutions() in (True, False)
+    True
+    """
+    return _flag("LABHELPERS_RUN_SOLUTIONS")
 
 
 def offline() -> bool:

@@ -20,6 +20,9 @@ from labhelpers.errors import EngineError
 from labhelpers.ports import free_port  # noqa: F401 (the tests import it from here)
 
 REQUIRE = os.environ.get("LABHELPERS_REQUIRE_ENGINE") == "1"
+# The notebooks' second run (test_notebooks.py) runs every exercise's solution, as nbval
+# does (notebooks/conftest.py): the stored outputs were made so.
+os.environ.setdefault("LABHELPERS_RUN_SOLUTIONS", "1")
 #: Fixtures that need the engine: a test using none of them (and not slow) is ``quick``.
 ENGINE_FIXTURES = {"client", "python_image"}
 #: Test files that create objects under a notebook's prefix, or check that it has none

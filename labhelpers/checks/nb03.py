@@ -17,7 +17,7 @@ import docker.errors
 
 from .. import labels
 from ..errors import LabError
-from . import Result
+from . import Exercise, Result
 
 #: Tries (a second apart) before a published port counts as not answering HTTP.
 TRIES = 5
@@ -91,9 +91,11 @@ def web_on_machine(machine=None, name: str | None = None, client=None) -> Result
         missing.append(f"{c.name} publishes a port on your local engine: run the web container "
                        f"with the machine's client (m.client({name!r})), and remove this one")
     if not machine.exists(name):
-        return Result.of(task, missing + [f"there is no machine {name!r}: m.create({name!r})"])
+        return Result.of(task, missing + [(f"there is no machine {name!r}: m.create({name!r})", 1)],
+                         exercise="03-web")
     if not machine.status(name):
-        return Result.of(task, missing + [f"machine {name!r} is stopped: m.start({name!r})"])
+        return Result.of(task, missing + [(f"machine {name!r} is stopped: m.start({name!r})", 1)],
+                         exercise="03-web")
     remote = machine.client(name)
     answering = [c.name for c in remote.containers.list()
                  if any(_answers_http(machine, name, port) for port in _published(c))]
@@ -101,7 +103,7 @@ def web_on_machine(machine=None, name: str | None = None, client=None) -> Result
         missing.append(f"no container on {name!r} answers HTTP on a published port: run one "
                        "with the machine's client, e.g. python -m http.server with "
                        "ports={'8000/tcp': 8080}")
-    return Result.of(task, missing)
+    return Result.of(task, [(m, 2) for m in missing], exercise="03-web")
 
 
 def _cli_answer(context: str) -> tuple[str, str]:
@@ -143,11 +145,11 @@ def ssh_context(machine=None, name: str | None = None, context: str | None = Non
     context = context or labels.name("03", "ssh")
     task = f"a docker context {context} that reaches the machine {name} over ssh://"
     if not machine.exists(name):
-        return Result.of(task, [f"there is no machine {name!r}: m.create({name!r}, ssh=True)"])
+        return Result.of(task, [f"there is no machine {name!r}: m.create({name!r}, ssh=True)"], exercise="03-ssh")
     try:
         url = machine.ssh_url(name)
     except LabError as err:
-        return Result.of(task, [f"{err.what} {err.todo}"])
+        return Result.of(task, [f"{err.what} {err.todo}"], exercise="03-ssh")
     missing = []
     for use_ssh_client, way in ((False, "paramiko"), (True, "the ssh command")):
         try:
@@ -156,12 +158,79 @@ def ssh_context(machine=None, name: str | None = None, context: str | None = Non
             missing.append(f"docker-py over {url} with {way} failed: {str(err).splitlines()[0][:160]}")
     found = ContextAPI.get_context(context)
     if found is None:
-        return Result.of(task, missing + [f"there is no docker context {context!r}: docker context "
-                                          f"create {context} --docker host={url}"])
+        return Result.of(task, missing + [(f"there is no docker context {context!r}: docker context "
+                                           f"create {context} --docker host={url}", 1)], exercise="03-ssh")
     if found.Host != url:
-        return Result.of(task, missing + [f"the context {context!r} points at {found.Host}, not at "
-                                          f"{url}: remove it (docker context rm {context}) and create it again"])
+        return Result.of(task, missing + [(f"the context {context!r} points at {found.Host}, not at {url}: "
+                                           f"remove it (docker context rm {context}) and create it again", 2)],
+                         exercise="03-ssh")
     answer, complaint = _cli_answer(context)
     if answer != name:
         missing.append(f"docker --context {context} info did not answer as {name}: {complaint}")
-    return Result.of(task, missing)
+    return Result.of(task, missing, exercise="03-ssh")
+
+
+def _remove_machine(base: str) -> list[str]:
+    """The exercise's machine, removed (``lab.reset``)."""
+    from ..machine import Machine
+
+    worker, machine = labels.name("03", base), Machine()
+    if not machine.exists(worker):
+        return []
+    machine.rm(worker, force=True)
+    return [f"removed machine {worker}"]
+
+
+def _remove_context() -> list[str]:
+    """The exercise's docker context, removed (``lab.reset("03-ssh")``); the machine stays."""
+    import subprocess
+
+    ctx = labels.name("03", "ssh")
+    done = subprocess.run(["docker", "context", "rm", "-f", ctx], capture_output=True, text=True)
+    return [f"removed docker context {ctx}"] if done.returncode == 0 else []
+
+
+EXERCISES = [
+    Exercise(
+        name="03-web",
+        task="a web container on the machine nb03-worker, not on your local engine",
+        check=web_on_machine,
+        hints=[
+            "`m.create(name)` makes a machine; `m.client(name)` is a docker-py client for the "
+            "machine's engine (`docker.DockerClient(**m.config(machine=name))`), not for yours.",
+            "On the machine's client: `containers.run(image, [\"python\", \"-m\", \"http.server\", "
+            "\"8000\"], detach=True, ports={\"8000/tcp\": 8080})`.",
+            "`worker = lab.name(\"03\", \"worker\")`, `m.create(worker)`, then `m.client(worker)"
+            ".containers.run(\"python:3.13-slim-trixie\", [\"python\", \"-m\", \"http.server\", "
+            "\"8000\"], name=\"web\", detach=True, ports={\"8000/tcp\": 8080})`.",
+        ],
+        solution="""\
+worker = lab.name("03", "worker")
+m.create(worker)
+web = m.client(worker).containers.run(
+    "python:3.13-slim-trixie", ["python", "-m", "http.server", "8000"],
+    name="web", detach=True, ports={"8000/tcp": 8080})
+""",
+        undo=lambda: _remove_machine("worker"),
+    ),
+    Exercise(
+        name="03-ssh",
+        task="a docker context nb03-ssh that reaches the machine over ssh://",
+        check=ssh_context,
+        hints=[
+            "The docker CLI makes contexts: `docker context create NAME --docker host=URL`.",
+            "The URL is the machine's `ssh://` one: `m.ssh_url(ssh_host)`; the name "
+            "`lab.name(\"03\", \"ssh\")`. Run the command with `subprocess.run([...])`.",
+            "`subprocess.run([\"docker\", \"context\", \"create\", lab.name(\"03\", \"ssh\"), "
+            "\"--docker\", f\"host={m.ssh_url(ssh_host)}\"])`",
+        ],
+        solution="""\
+ssh_ctx = lab.name("03", "ssh")
+subprocess.run(["docker", "context", "rm", "-f", ssh_ctx], capture_output=True)  # an earlier run's
+made = subprocess.run(["docker", "context", "create", ssh_ctx, "--docker", f"host={m.ssh_url(ssh_host)}"],
+                      capture_output=True, text=True)
+print(made.stdout or made.stderr)
+""",
+        undo=_remove_context,
+    ),
+]
