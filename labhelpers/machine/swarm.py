@@ -135,19 +135,22 @@ def settle(client, service: str, replicas: int, avoid=(), timeout: float = SETTL
 
     start = time.monotonic()
     seen = [None]
+    placed = []  # the table once it settled (a DataFrame has no truth value to poll on)
 
-    def settled():
+    def settled() -> bool:
         table = placement(client, service)
         counts = table.groupby("node").size().to_dict() if len(table) else {}
         if counts != seen[0]:
             log(f"{time.monotonic() - start:5.1f} s  running: "
                 + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
             seen[0] = counts
-        return table if len(table) == replicas and not set(counts).intersection(avoid) else None
+        if len(table) == replicas and not set(counts).intersection(avoid):
+            placed.append(table)
+            return True
+        return False
 
-    found = wait_until(settled, timeout, interval=0.5, error=None)
-    if found is not None:
-        return found
+    if wait_until(settled, timeout, interval=0.5, error=None):
+        return placed[-1]
     raise MachineError(f"Service {service!r} did not reach {replicas} running tasks within "
                        f"{timeout:.0f} s (now: {seen[0]}).",
                        "look at its tasks: client.services.get(NAME).tasks()")
