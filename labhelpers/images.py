@@ -32,7 +32,7 @@ from . import catalogue, settings
 from .catalogue import CATALOGUE, ImageSpec, for_notebook
 from .errors import ImageError, StreamError
 from .imagestore import detect, store, unpacked_bytes
-from .labels import STANDIN
+from .labels import RECIPE, STANDIN
 from .streams import Layers, error_text, progress
 
 __all__ = ["CATALOGUE", "ImageSpec", "Outcome", "bundle_path", "ensure", "ensure_outcome", "for_notebook",
@@ -106,6 +106,36 @@ def present(client, ref: str):
         return client.images.get(ref)
     except docker.errors.ImageNotFound:
         return None
+
+
+def outdated(entry: ImageSpec, image) -> bool:
+    """Whether ``image`` is a stand-in built from an older recipe than ``entry``'s.
+
+    A stand-in carries its recipe's digest (label ``org.labhelpers.recipe``); one
+    without it predates the label. Images that are not stand-ins are never outdated.
+
+    Args:
+        entry: the catalogue's entry.
+        image: the image present under its name (``docker.models.images.Image``).
+
+    Returns:
+        True when :func:`ensure` should build it again.
+
+    >>> from types import SimpleNamespace
+    >>> entry = CATALOGUE["redis"]
+    >>> outdated(entry, SimpleNamespace(labels={STANDIN: entry.ref, RECIPE: entry.standin.digest()}))
+    False
+    >>> outdated(entry, SimpleNamespace(labels={STANDIN: entry.ref}))
+    True
+    >>> outdated(entry, SimpleNamespace(labels={}))    # the official image
+    False
+
+    Introduced in ``00-start-here``.
+    """
+    labels = image.labels or {}
+    if entry.standin is None or not labels.get(STANDIN):
+        return False
+    return labels.get(RECIPE) != entry.standin.digest()
 
 
 def short_tag(tag: str) -> str:
@@ -267,10 +297,14 @@ def ensure_outcome(name: str, client=None, log=print, build: bool = True, pull: 
     def done(how: str) -> Outcome:
         return Outcome(entry.ref, how, time.monotonic() - start, client.images.get(entry.ref))
 
-    if present(client, entry.ref) is not None:
+    found = present(client, entry.ref)
+    if found is not None and not outdated(entry, found):
         return done("present")
     reasons = []
-    if offline() or not pull:
+    if found is not None:  # a stand-in of an older recipe: build it again, nothing else
+        log(f"{entry.ref}: a stand-in built from an older recipe; building it again")
+        reasons.append("present: a stand-in of an older recipe")
+    elif offline() or not pull:
         reasons.append("pull: skipped (" + ("LABHELPERS_OFFLINE is set)" if offline() else "it failed a moment ago)"))
     else:
         log(f"{entry.ref}: pulling ...")
@@ -282,14 +316,14 @@ def ensure_outcome(name: str, client=None, log=print, build: bool = True, pull: 
             reasons.append(f"pull: {first}")
             log(f"{entry.ref}: pull failed ({first}); trying the offline bundle")
     tarball = bundle_path(entry.ref)
-    if os.path.exists(tarball):
+    if found is None and os.path.exists(tarball):
         log(f"{entry.ref}: loading {tarball}")
         with open(tarball, "rb") as f:
             client.images.load(f.read())
         if present(client, entry.ref) is not None:
             return done("bundle")
         reasons.append(f"bundle: {tarball} does not hold {entry.ref}")
-    else:
+    elif found is None:
         reasons.append(f"bundle: no {tarball}")
     if entry.standin is None or not build:
         raise ImageError(

@@ -27,6 +27,8 @@ MANAGED = PREFIX + "managed"
 NOTEBOOK = PREFIX + "notebook"
 #: Marks an image built from OS packages to stand in for a public one.
 STANDIN = PREFIX + "standin"
+#: On a stand-in: the digest of the recipe it was built from (a changed recipe rebuilds it).
+RECIPE = PREFIX + "recipe"
 
 
 def _check_notebook(notebook: str) -> str:

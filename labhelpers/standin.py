@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from . import settings
 from .catalogue import TRIM, Recipe
 from .errors import ImageError
-from .labels import STANDIN
+from .labels import RECIPE, STANDIN
 
 #: How a release's base is made; part of its cache key (:func:`base_path`).
 _BASE = "debootstrap --variant=minbase; trimmed, apt lists kept"
@@ -357,7 +357,7 @@ def build(spec, client, log=print) -> str:
     # `docker import` cannot set labels: one metadata-only build step adds them.
     dockerfile = (
         f"FROM {staging}\n"
-        f'LABEL {STANDIN}="{spec.ref}" '
+        f'LABEL {STANDIN}="{spec.ref}" {RECIPE}="{recipe.digest()}" '
         f'org.opencontainers.image.description="labhelpers stand-in for {spec.ref}, '
         f'built from Debian {recipe.suite} packages"\n'
     )
