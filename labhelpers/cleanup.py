@@ -23,7 +23,7 @@ import docker.errors
 
 from . import catalogue
 from .errors import CleanupError
-from .labels import MANAGED, NOTEBOOK, filters
+from .labels import NOTEBOOK, filters, is_lab
 
 #: The kinds of object, in the order a cleanup removes them.
 KINDS = ("container", "network", "volume", "image")
@@ -85,7 +85,7 @@ def managed(client=None, notebook: str | None = None) -> list[Managed]:
     keep = catalogue.refs()
     # One label filter for images, the other checked here: Podman 4.3 answers no image to two.
     for i in client.images.list(filters={"label": wanted["label"][-1:]}):
-        if keep.intersection(i.tags) or (i.labels or {}).get(MANAGED) != "true":
+        if keep.intersection(i.tags) or not is_lab(i.labels):
             continue
         found.append(Managed("image", (i.tags or [i.short_id])[0], i.id, i.labels.get(NOTEBOOK, "?")))
     return found
@@ -145,3 +145,38 @@ def clean(notebook: str | None = None, dry_run: bool = False, client=None, log=N
             "say) and run `python -m labhelpers clean` again",
         )
     return targets
+
+
+def stop_service(client, containers: list[str], volume: str, what: str, purge: bool = False) -> str:
+    """Stop a service the kit runs as containers (the current engine, the room cache).
+
+    Only the kit's own containers and volume, by the names the kit gave them.
+
+    Args:
+        client: a ``docker.DockerClient`` on the engine that runs the service.
+        containers: the service's container names (absent ones are skipped).
+        volume: the volume that keeps its images.
+        what: what to call it in the answer (``"room cache"``).
+        purge: remove the volume too (its images are gone then).
+
+    Returns:
+        One line that says what was done.
+
+    >>> stop_service(lab.client(), ["labhelpers-mirror"], "labhelpers-mirror-data", "room cache")  # doctest: +SKIP
+    'room cache: stopped (its images are kept in the volume labhelpers-mirror-data)'
+
+    (skipped: it removes containers.) Used by :func:`labhelpers.current.stop` and
+    :func:`labhelpers.mirror.stop` (README, "Engines" and "Rooms").
+    """
+    for name in containers:
+        try:
+            client.containers.get(name).remove(force=True)
+        except docker.errors.NotFound:
+            pass
+    if purge:
+        try:
+            client.volumes.get(volume).remove(force=True)
+        except docker.errors.NotFound:
+            pass
+        return f"{what}: stopped, its volume removed"
+    return f"{what}: stopped (its images are kept in the volume {volume})"

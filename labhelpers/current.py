@@ -200,19 +200,12 @@ def stop(purge: bool = False) -> str:
     >>> stop()                                       # doctest: +SKIP
     'current engine: stopped (its images are kept in the volume labhelpers-current-data)'
     """
-    client = _host_client()
-    box = _container(client)
-    if box is not None:
-        box.remove(force=True)
+    from .cleanup import stop_service
+
+    answer = stop_service(_host_client(), [NAME], VOLUME, "current engine", purge=purge)
     if os.path.exists(SOCKET):  # left by the engine: nobody listens on it any more
         os.unlink(SOCKET)
-    if purge:
-        try:
-            client.volumes.get(VOLUME).remove(force=True)
-        except docker.errors.NotFound:
-            pass
-        return "current engine: stopped, its volume removed"
-    return f"current engine: stopped (its images are kept in the volume {VOLUME})"
+    return answer
 
 
 def command(argv: list[str]) -> list[str]:

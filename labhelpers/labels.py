@@ -41,6 +41,30 @@ def _check_notebook(notebook: str) -> str:
     return notebook
 
 
+def is_lab(labels: dict | None, notebook: str | None = None) -> bool:
+    """Whether ``labels`` mark an object of the lab (of ``notebook``, when given): one the
+    clean-up at the end of a notebook finds and removes.
+
+    Args:
+        labels: an object's labels (``container.labels``; None counts as none).
+        notebook: a notebook number (``"04"``), or None for any.
+
+    Returns:
+        True when the lab's labels are there.
+
+    >>> is_lab({"org.labhelpers.managed": "true", "org.labhelpers.notebook": "04"}, "04")
+    True
+    >>> is_lab({"org.labhelpers.managed": "true", "org.labhelpers.notebook": "04"}, "02")
+    False
+    >>> is_lab(None)
+    False
+
+    Introduced in ``00-start-here``.
+    """
+    labels = labels or {}
+    return labels.get(MANAGED) == "true" and (notebook is None or labels.get(NOTEBOOK) == str(notebook))
+
+
 def labels_for(notebook: str, **extra: str) -> dict[str, str]:
     """The labels for an object created by ``notebook``.
 

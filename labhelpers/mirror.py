@@ -318,17 +318,7 @@ def stop(client=None, purge: bool = False) -> str:
 
     (skipped: it removes a container of the engine.) Introduced in README.md ("Delivering a workshop"), for instructors; no notebook uses it (``00-start-here``'s doctor reports it).
     """
-    client = _client(client)
-    for name in (NAME, f"{NAME}-fill"):
-        try:
-            client.containers.get(name).remove(force=True)
-        except docker.errors.NotFound:
-            pass
-    if purge:
-        try:
-            client.volumes.get(VOLUME).remove(force=True)
-        except docker.errors.NotFound:
-            pass
-        return "room cache: stopped, its volume removed"
-    return f"room cache: stopped (its images are kept in the volume {VOLUME})"
+    from .cleanup import stop_service
+
+    return stop_service(_client(client), [NAME, f"{NAME}-fill"], VOLUME, "room cache", purge=purge)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 
 from . import Exercise, Result
-from ..labels import MANAGED, NOTEBOOK, name
+from ..labels import is_lab, name
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -40,8 +40,7 @@ def hello(client=None) -> Result:
         return Result.of(task, [(f"no container named {wanted} yet: POST /containers/create?name={wanted}", 1)],
                          exercise="02-hello")
     missing = []
-    labels = info["Config"].get("Labels") or {}
-    if labels.get(MANAGED) != "true" or labels.get(NOTEBOOK) != "02":
+    if not is_lab(info["Config"].get("Labels"), "02"):
         missing.append(('give it the lab\'s labels: "Labels": lab.labels_for("02") in the create body', 2))
     state = info["State"]
     if state.get("StartedAt", ZERO_TIME) == ZERO_TIME:

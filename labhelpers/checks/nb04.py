@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import docker.errors
 
-from ..labels import MANAGED, NOTEBOOK, name
+from ..labels import MANAGED, NOTEBOOK, is_lab, name
 from . import Exercise, Result
 
 #: The memory limit exercise 1 asks for: 64 MB, as docker-py's ``mem_limit="64m"`` means it.
@@ -51,8 +51,7 @@ def small_container(client=None) -> Result:
     if container.status != "running":
         missing.append((f"it is {container.status}, not running: give it a command that lasts "
                         "(['sleep', '300']) and detach=True", 1))
-    labels = container.labels
-    if labels.get(MANAGED) != "true" or labels.get(NOTEBOOK) != "04":
+    if not is_lab(container.labels, "04"):
         missing.append(("it lacks the lab's labels: pass labels=lab.labels_for('04') "
                         "(so that the clean-up at the end removes it)", 2))
     return Result.of(task, missing, exercise="04-small")

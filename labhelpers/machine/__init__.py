@@ -91,6 +91,34 @@ def ensure_docker_config() -> str:
     return folder
 
 
+
+def _delegate(name: str, summary: str, returns: str, true: bool = False):
+    """A method of :class:`Machine` that hands one machine's name to its driver.
+
+    Args:
+        name: the method's (and the driver's) name.
+        summary: the first line of its docstring.
+        returns: what it returns, for its docstring.
+        true: return True (as python-docker-machine does) instead of the driver's answer.
+
+    Returns:
+        The method.
+
+    >>> _delegate("ip", "The machine's IP address.", "The address.").__doc__.splitlines()[0]
+    "The machine's IP address."
+    """
+
+    def method(self, machine: str = "default"):
+        answer = getattr(self._driver, name)(machine)
+        return True if true else answer
+
+    method.__name__ = name
+    method.__qualname__ = f"Machine.{name}"
+    method.__doc__ = (f"{summary}\n\n        Args:\n            machine: the machine's name.\n\n"
+                      f"        Returns:\n            {returns}\n        ")
+    return method
+
+
 class Machine:
     """Create Docker hosts and hand their settings to docker-py.
 
@@ -197,51 +225,14 @@ class Machine:
         """The machines, one dict each, keyed by docker-machine's ``ls`` fields (:data:`LS_FIELDS`)."""
         return self._driver.ls()
 
-    def exists(self, machine: str = "default") -> bool:
-        """True when the machine exists.
-
-        Args:
-            machine: the machine's name.
-
-        Returns:
-            True when it exists.
-        """
-        return self._driver.exists(machine)
-
-    def status(self, machine: str = "default") -> bool:
-        """True when the machine is running (as the original: a bool, not the state).
-
-        Args:
-            machine: the machine's name.
-
-        Returns:
-            True when it runs.
-        """
-        return self._driver.status(machine)
-
-    def start(self, machine: str = "default") -> bool:
-        """Start a stopped machine and wait for its engine; True.
-
-        Args:
-            machine: the machine's name.
-
-        Returns:
-            True, as the original.
-        """
-        self._driver.start(machine)
-        return True
-
-    def stop(self, machine: str = "default") -> bool:
-        """Stop the machine (its engine, containers, then the host); True.
-
-        Args:
-            machine: the machine's name.
-
-        Returns:
-            True, as the original.
-        """
-        self._driver.stop(machine)
-        return True
+    exists = _delegate("exists", 'True when the machine exists.',
+                        'True when it exists.')
+    status = _delegate("status", 'True when the machine is running (as the original: a bool, not the state).',
+                        'True when it runs.')
+    start = _delegate("start", 'Start a stopped machine and wait for its engine; True.',
+                        'True, as the original.', true=True)
+    stop = _delegate("stop", 'Stop the machine (its engine, containers, then the host); True.',
+                        'True, as the original.', true=True)
 
     def restart(self, machine: str = "default") -> bool:
         """Stop, then start the machine; True.
@@ -255,17 +246,8 @@ class Machine:
         self.stop(machine)
         return self.start(machine)
 
-    def kill(self, machine: str = "default") -> bool:
-        """Stop the machine at once; True.
-
-        Args:
-            machine: the machine's name.
-
-        Returns:
-            True, as the original.
-        """
-        self._driver.kill(machine)
-        return True
+    kill = _delegate("kill", 'Stop the machine at once; True.',
+                        'True, as the original.', true=True)
 
     def rm(self, machine: str = "default", force: bool = False) -> bool:
         """Remove the machine: host, storage, certificates; True.
@@ -280,49 +262,14 @@ class Machine:
         return True
 
     # -- settings --------------------------------------------------------------------------
-    def env(self, machine: str = "default") -> dict[str, str]:
-        """The variables that point the ``docker`` CLI (and docker-py) at the machine.
-
-        Args:
-            machine: the machine's name.
-
-        Returns:
-            ``DOCKER_HOST``, ``DOCKER_TLS_VERIFY``, ``DOCKER_CERT_PATH``, ``DOCKER_MACHINE_NAME``.
-        """
-        return self._driver.env(machine)
-
-    def inspect(self, machine: str = "default") -> dict:
-        """docker-machine's ``inspect`` document for the machine.
-
-        Args:
-            machine: the machine's name.
-
-        Returns:
-            The document, as a dict.
-        """
-        return self._driver.inspect(machine)
-
-    def ip(self, machine: str = "default") -> str:
-        """The machine's IP address (with dind: on the lab network).
-
-        Args:
-            machine: the machine's name.
-
-        Returns:
-            The address, as text.
-        """
-        return self._driver.ip(machine)
-
-    def url(self, machine: str = "default") -> str:
-        """The engine's URL, ``tcp://HOST:PORT``.
-
-        Args:
-            machine: the machine's name.
-
-        Returns:
-            ``tcp://HOST:PORT``.
-        """
-        return self._driver.url(machine)
+    env = _delegate("env", 'The variables that point the ``docker`` CLI (and docker-py) at the machine.',
+                        '``DOCKER_HOST``, ``DOCKER_TLS_VERIFY``, ``DOCKER_CERT_PATH``, ``DOCKER_MACHINE_NAME``.')
+    inspect = _delegate("inspect", "docker-machine's ``inspect`` document for the machine.",
+                        'The document, as a dict.')
+    ip = _delegate("ip", "The machine's IP address (with dind: on the lab network).",
+                        'The address, as text.')
+    url = _delegate("url", "The engine's URL, ``tcp://HOST:PORT``.",
+                        '``tcp://HOST:PORT``.')
 
     def active(self):
         """The active machine (DOCKER_HOST's), or None."""
@@ -388,38 +335,11 @@ class Machine:
         """
         return self._driver.scp(source, destination, recursive).split()
 
-    def provision(self, machine: str = "default") -> bool:
-        """Re-provision the machine (docker-machine driver only).
+    provision = _delegate("provision", 'Re-provision the machine (docker-machine driver only).',
+                        'True, as the original.', true=True)
 
-        Args:
-            machine: the machine's name.
+    regenerate_certs = _delegate("regenerate_certs", 'New TLS certificates for the machine (docker-machine driver only).',
+                        'True, as the original.', true=True)
 
-        Returns:
-            True, as the original.
-        """
-        self._driver.provision(machine)
-        return True
-
-    def regenerate_certs(self, machine: str = "default") -> bool:
-        """New TLS certificates for the machine (docker-machine driver only).
-
-        Args:
-            machine: the machine's name.
-
-        Returns:
-            True, as the original.
-        """
-        self._driver.regenerate_certs(machine)
-        return True
-
-    def upgrade(self, machine: str = "default") -> bool:
-        """Upgrade the machine's engine (docker-machine driver only).
-
-        Args:
-            machine: the machine's name.
-
-        Returns:
-            True, as the original.
-        """
-        self._driver.upgrade(machine)
-        return True
+    upgrade = _delegate("upgrade", "Upgrade the machine's engine (docker-machine driver only).",
+                        'True, as the original.', true=True)

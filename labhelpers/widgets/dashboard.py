@@ -39,7 +39,7 @@ import docker.errors
 import ipywidgets as widgets
 
 from .. import stats as labstats
-from ..labels import MANAGED
+from ..labels import is_lab
 from ..labels import filters as lab_filters
 from .summary import TextSummary
 
@@ -94,7 +94,7 @@ class Row(widgets.HBox):
     def __init__(self, dashboard: "Dashboard", entry: dict):
         self.id = entry["Id"]
         self.name = entry["Names"][0].lstrip("/") if entry.get("Names") else self.id[:12]
-        self.lab = entry.get("Labels", {}).get(MANAGED) == "true"
+        self.lab = is_lab(entry.get("Labels"))
         self.cells = {key: _cell(width) for key, width in COLUMNS}
         self.buttons = {}
         for action in ACTIONS:
