@@ -87,15 +87,16 @@ clean: venv-core
 	@$(PY) -m labhelpers clean
 
 test test-current test-image: NEED_TEST = 1
-# First the tests that need no engine, stopping at the first failure; then the rest and
-# every notebook under nbval, TEST_WORKERS side by side: one group per notebook (its nbval
-# run, its second run, the tests of its objects), so none sees another's (tests/conftest.py).
+# First the tests that need no engine, TEST_WORKERS side by side, stopping at the first
+# failure; then the rest and every notebook under nbval, one after the other: nbval keeps one
+# kernel per notebook only while its cells run back to back, which pytest-xdist's workers
+# do not promise (a cell met a fresh kernel there).
 TEST_WORKERS ?= 2
 NBVAL = --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg
-PARALLEL = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup,)
+PARALLEL = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS),)
 test: setup
 	$(PY) -m pytest tests -m quick -x -q $(PARALLEL) $(PYTEST_ARGS) || [ $$? = 5 ]
-	$(PY) -m pytest tests notebooks -m "not quick" $(PARALLEL) $(NBVAL) $(PYTEST_ARGS)
+	$(PY) -m pytest tests notebooks -m "not quick" $(NBVAL) $(PYTEST_ARGS)
 
 # Today's engine beside the machine's: Docker Engine 28.5 (Debian sid) as docker-in-docker with
 # Docker 29's defaults (minimum API 1.44, containerd image store); labhelpers.current.
@@ -103,11 +104,10 @@ current: setup
 	@$(PY) -m labhelpers engine current start
 	@scripts/in-current-engine.sh $(PY) -m labhelpers prepare
 
-# Every notebook once under nbval on the current engine, run as a learner there would,
-# TEST_WORKERS side by side (one notebook per worker at a time, as in make test).
+# Every notebook once under nbval on the current engine, run as a learner there would.
 test-current: current
 	LABHELPERS_REQUIRE_CURRENT=1 scripts/in-current-engine.sh $(PY) -m pytest tests/test_current.py notebooks \
-	    $(PARALLEL) $(NBVAL) $(PYTEST_ARGS)
+	    $(NBVAL) $(PYTEST_ARGS)
 
 # Podman beside Docker: Debian's podman, its Docker-compatible service on PODMAN_HOST with the
 # kit's containers.conf (labhelpers.podman), the lab's images prepared into it.

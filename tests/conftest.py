@@ -1,11 +1,10 @@
 """Shared fixtures: the real engine (or a clear skip), and per-test name prefixes.
 
-Also the order and grouping of `make test` (issue 13): tests that need no engine are
-marked ``quick`` and run first, on their own, stopping at the first failure
-(``pytest -m quick -x``); the rest run side by side (pytest-xdist, ``--dist loadgroup``),
-one group per notebook: its nbval run, its second run and the test files that create
-objects under its prefix run in one worker, one after the other, so no test sees another's
-objects; any other test file is a group of its own.
+Also the order of `make test` (issue 13): tests that need no engine are marked ``quick``
+and run first, side by side on pytest-xdist workers, stopping at the first failure
+(``pytest -m quick -x -n 2``); then the rest and the notebooks, one after the other. Each
+test still carries the xdist group of its notebook (its nbval run, its second run and the
+test files that create objects under its prefix), for a run that spreads only those.
 """
 
 from __future__ import annotations
