@@ -130,3 +130,52 @@ def __getattr__(name: str):
     if re.fullmatch(r"nb\d\d", name):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def engine_client(client=None):
+    """The engine a checker inspects: ``client`` when given, else the kit's.
+
+    Args:
+        client: a ``docker.DockerClient``, or None.
+
+    Returns:
+        A ``docker.DockerClient``.
+
+    >>> engine_client("a client")
+    'a client'
+    """
+    if client is not None:
+        return client
+    from ..engine import client as get_client
+
+    return get_client()
+
+
+def lookup(get, ref: str, task: str, missing: str, hint: int, exercise: str):
+    """The object a checker inspects, or the :class:`Result` that says it is not there yet.
+
+    Args:
+        get: how to fetch it (``client.containers.get``, ``client.api.inspect_container``...).
+        ref: its name or tag.
+        task: the exercise, in a few words.
+        missing: the line that says it is not there, and what to do.
+        hint: the number of the hint that helps.
+        exercise: the exercise's name.
+
+    Returns:
+        ``(found, None)``, or ``(None, result)`` when it is not there.
+
+    >>> def absent(ref):
+    ...     import docker.errors
+    ...     raise docker.errors.NotFound(ref)
+    >>> lookup(absent, "nb04-small", "a small container", "no nb04-small yet", 2, "04-small")[1]
+    ❌ not yet: a small container
+       - no nb04-small yet
+       hint 2 would help: lab.hint("04-small", 2)
+    """
+    import docker.errors
+
+    try:
+        return get(ref), None
+    except docker.errors.NotFound:  # ImageNotFound too
+        return None, Result.of(task, [(missing, hint)], exercise=exercise)

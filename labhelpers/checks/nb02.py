@@ -14,7 +14,7 @@ Introduced in ``02-docker-engine-api``.
 from __future__ import annotations
 
 
-from . import Exercise, Result
+from . import Exercise, Result, engine_client, lookup
 from ..labels import is_lab, name
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -26,19 +26,13 @@ def hello(client=None) -> Result:
     Args:
         client: a ``docker.DockerClient`` (default: the kit's).
     """
-    import docker.errors
-
-    if client is None:
-        from ..engine import client as get_client
-
-        client = get_client()
+    client = engine_client(client)
     wanted = name("02", "hello")
     task = f"create and start a container named {wanted} using only the raw API"
-    try:
-        info = client.api.inspect_container(wanted)
-    except docker.errors.NotFound:
-        return Result.of(task, [(f"no container named {wanted} yet: POST /containers/create?name={wanted}", 1)],
-                         exercise="02-hello")
+    info, not_yet = lookup(client.api.inspect_container, wanted, task,
+                           f"no container named {wanted} yet: POST /containers/create?name={wanted}", 1, "02-hello")
+    if not_yet is not None:
+        return not_yet
     missing = []
     if not is_lab(info["Config"].get("Labels"), "02"):
         missing.append(('give it the lab\'s labels: "Labels": lab.labels_for("02") in the create body', 2))

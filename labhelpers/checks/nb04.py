@@ -12,20 +12,12 @@ from __future__ import annotations
 import docker.errors
 
 from ..labels import MANAGED, NOTEBOOK, is_lab, name
-from . import Exercise, Result
+from . import Exercise, Result, engine_client, lookup
 
 #: The memory limit exercise 1 asks for: 64 MB, as docker-py's ``mem_limit="64m"`` means it.
 SMALL_LIMIT = 64 * 2**20
 #: The label the exercise's Dockerfile sets (``notebooks/apps/nb04-app/Dockerfile``).
 EXERCISE_LABEL = "org.labhelpers.exercise"
-
-
-def _client(client):
-    if client is None:
-        from ..engine import client as get_client
-
-        client = get_client()
-    return client
 
 
 def small_container(client=None) -> Result:
@@ -34,14 +26,13 @@ def small_container(client=None) -> Result:
     The container must carry the lab's labels (``lab.labels_for("04")``) too, so
     that the notebook's cleanup removes it.
     """
-    client = _client(client)
+    client = engine_client(client)
     wanted = name("04", "small")
     task = f"a container named {wanted} with a 64 MB memory limit"
-    try:
-        container = client.containers.get(wanted)
-    except docker.errors.NotFound:
-        return Result.of(task, [(f"no container is named {wanted}: pass name={wanted!r} to containers.run", 2)],
-                         exercise="04-small")
+    container, not_yet = lookup(client.containers.get, wanted, task,
+                                f"no container is named {wanted}: pass name={wanted!r} to containers.run", 2, "04-small")
+    if not_yet is not None:
+        return not_yet
     missing = []
     limit = container.attrs["HostConfig"].get("Memory") or 0
     if limit == 0:
@@ -62,14 +53,13 @@ def app_image(client=None) -> Result:
 
     The checker runs the image once and expects the app's greeting.
     """
-    client = _client(client)
+    client = engine_client(client)
     tag = name("04", "app") + ":1"
     task = f"the Dockerfile of apps/nb04-app built and tagged {tag}"
-    try:
-        image = client.images.get(tag)
-    except docker.errors.ImageNotFound:
-        return Result.of(task, [(f"no image is tagged {tag}: build apps/nb04-app with tag={tag!r}", 1)],
-                         exercise="04-app")
+    image, not_yet = lookup(client.images.get, tag, task,
+                            f"no image is tagged {tag}: build apps/nb04-app with tag={tag!r}", 1, "04-app")
+    if not_yet is not None:
+        return not_yet
     if image.labels.get(EXERCISE_LABEL) != "nb04-app":
         return Result.of(task, [(f"{tag} was not built from apps/nb04-app/Dockerfile (its label "
                                  "org.labhelpers.exercise is missing): build path='apps/nb04-app'", 2)],
