@@ -463,6 +463,12 @@ def _buildx_missing(text: str) -> bool:
     return "buildx" in text and ("not a docker command" in text or "unknown command" in text)
 
 
+#: Engine 28's containerd image store can lose a parent snapshot while BuildKit unpacks a
+#: freshly built image into it (``failed to prepare extraction snapshot ... parent snapshot
+#: ... does not exist``); the same build run again succeeds, so :func:`buildkit` retries once.
+_SNAPSHOT_RACE = "failed to prepare extraction snapshot"
+
+
 def buildkit(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = "06",
              nocache: bool = False, client=None, log=print) -> Build:
     """Build with **BuildKit** from Python: python-on-whales' ``docker.buildx.build``.
@@ -505,25 +511,34 @@ def buildkit(context, tag: str, dockerfile: str = "Dockerfile", notebook: str = 
     except docker.errors.ImageNotFound:
         previous = None
     say = log or (lambda line: None)
-    reader = BuildKitSteps()
     start = time.monotonic()
-    try:
-        lines = whales(client, check=False).buildx.build(
-            str(context), file=str(Path(context) / dockerfile), tags=[tag], load=True,
-            cache=not nocache, labels=labels_for(notebook), progress="plain", stream_logs=True)
-        for raw in lines:
-            ended = reader.feed(raw)
-            if ended:
-                say(f"  {'cached' if ended[1] else 'ran   '} {ended[0][:90]}")
-    except DockerException as err:
-        text = f"{err.stderr or ''}\n{err.stdout or ''}\n" + "\n".join(reader.tail)
+    failed = None
+    for attempt in (1, 2):
+        reader = BuildKitSteps()
+        try:
+            lines = whales(client, check=False).buildx.build(
+                str(context), file=str(Path(context) / dockerfile), tags=[tag], load=True,
+                cache=not nocache, labels=labels_for(notebook), progress="plain", stream_logs=True)
+            for raw in lines:
+                ended = reader.feed(raw)
+                if ended:
+                    say(f"  {'cached' if ended[1] else 'ran   '} {ended[0][:90]}")
+            failed = None
+            break
+        except DockerException as err:
+            failed = f"{err.stderr or ''}\n{err.stdout or ''}\n" + "\n".join(reader.tail)
+            if attempt == 1 and _SNAPSHOT_RACE in failed:
+                continue  # the engine lost a snapshot while unpacking (containerd store): once more
+            break
+        except (ClientNotFoundError, FileNotFoundError):
+            raise _no_cli() from None
+    if failed is not None:
+        text = failed
         if _buildx_missing(text):
             raise _no_buildx() from None
         last = [t for t in text.splitlines() if t.strip()][-6:]
         raise BuildError(f"building {tag} with BuildKit failed:\n" + "\n".join(last),
-                         "read the failing step's message; fix the Dockerfile and build again") from None
-    except (ClientNotFoundError, FileNotFoundError):
-        raise _no_cli() from None
+                         "read the failing step's message; fix the Dockerfile and build again")
     seconds = time.monotonic() - start
     image_id = client.images.get(tag).id
     _drop_replaced(client, previous, image_id)
