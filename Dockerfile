@@ -54,7 +54,7 @@ RUN set -e; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         docker.io docker-cli docker-buildx docker-compose systemd-standalone-sysusers \
-        iptables ca-certificates procps curl; \
+        iptables ca-certificates procps curl openssh-client; \
     rm -rf /var/lib/apt/lists/* /var/cache/apt/* /usr/share/doc/* /usr/share/man/*; \
     mkdir -p /etc/docker; \
     echo '{"features": {"containerd-snapshotter": true}}' > /etc/docker/daemon.json

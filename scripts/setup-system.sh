@@ -68,6 +68,8 @@ engine_answers() {
 want=()
 if ! engine_answers && ! command -v dockerd >/dev/null 2>&1; then want+=(docker.io); fi
 command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || want+=(debootstrap)
+# Notebook 03 reaches a machine with ssh:// through the ssh command too (use_ssh_client=True).
+command -v ssh >/dev/null 2>&1 || want+=(openssh-client)
 plugins=()
 docker buildx version >/dev/null 2>&1 || plugins+=(docker-buildx)
 docker compose version >/dev/null 2>&1 || plugins+=(docker-compose)
