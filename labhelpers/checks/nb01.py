@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import requests
 
-from . import Exercise, Result
+from . import Exercise, Result, engine_client
 
 #: The app image the exercise runs (built in the notebook's "A Python web app" section).
 APP_REPO = "hello-flask"
@@ -52,9 +52,7 @@ def two_instances(ports=(8081, 8082), client=None, timeout: float = 3) -> Result
     Returns:
         A :class:`~labhelpers.checks.Result`: a pass, or one hint per thing missing.
     """
-    from ..engine import client as get_client
-
-    client = client or get_client()
+    client = engine_client(client)
     task = f"two instances of the app, on ports {' and '.join(map(str, ports))}"
     missing, seen = [], {}
     for port in ports:

@@ -17,7 +17,7 @@ import docker.errors
 
 from .. import labels
 from ..errors import LabError
-from . import Exercise, Result
+from . import Exercise, Result, engine_client
 
 #: Tries (a second apart) before a published port counts as not answering HTTP.
 TRIES = 5
@@ -75,12 +75,11 @@ def web_on_machine(machine=None, name: str | None = None, client=None) -> Result
     Returns:
         A :class:`~labhelpers.checks.Result`: pass, or what is still missing.
     """
-    from ..engine import client as get_client
     from ..machine import MACHINE_LABEL, Machine
 
     machine = machine or Machine()
     name = name or labels.name("03", "worker")
-    client = client or get_client()
+    client = engine_client(client)
     task = f"a web container on the machine {name}, not on your local engine"
     missing = []
     local = [c for c in client.containers.list(filters={"label": f"{labels.NOTEBOOK}=03"})
