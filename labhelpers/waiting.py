@@ -25,6 +25,10 @@ from .errors import LabError, WaitTimeout
 T = TypeVar("T")
 
 
+def _names_lab_error(ignore: tuple[type[BaseException], ...], err: LabError) -> bool:
+    return any(issubclass(kind, LabError) and isinstance(err, kind) for kind in ignore)
+
+
 def wait_until(predicate: Callable[[], T], timeout: float = 30.0, interval: float = 0.2,
                what: str = "the condition", todo: str = "try again; if it keeps failing, "
                "look at the logs of what it waited for", error: type[LabError] | None = WaitTimeout,
@@ -33,7 +37,9 @@ def wait_until(predicate: Callable[[], T], timeout: float = 30.0, interval: floa
 
     The predicate is always called at least once, and once more at the deadline.
     To stop early (a container exited), the predicate raises its own error: a
-    :class:`LabError` always ends the wait, even when ``ignore`` names a parent class.
+    :class:`LabError` ends the wait even when ``ignore`` names a parent class such as
+    ``Exception``; it means "not yet" only when ``ignore`` names a :class:`LabError`
+    class it belongs to (``ignore=(EngineError,)`` while an engine boots).
 
     Args:
         predicate: called without arguments; its first true result is returned.
@@ -43,8 +49,8 @@ def wait_until(predicate: Callable[[], T], timeout: float = 30.0, interval: floa
         todo: what the learner should do when it did not happen.
         error: the :class:`LabError` subclass raised at the deadline; None returns the
             predicate's last (false) value instead of raising.
-        ignore: exception types that mean "not yet" (``requests.RequestException``);
-            the last one is named in the message.
+        ignore: exception types that mean "not yet" (``requests.RequestException``,
+            ``EngineError`` while an engine boots); the last one is named in the message.
 
     Returns:
         The predicate's first true value (or its last value when ``error`` is None).
@@ -69,7 +75,7 @@ def wait_until(predicate: Callable[[], T], timeout: float = 30.0, interval: floa
             if value:
                 return value
         except ignore as err:  # noqa: PERF203 (a poll loop)
-            if isinstance(err, LabError):
+            if isinstance(err, LabError) and not _names_lab_error(ignore, err):
                 raise  # the predicate's own verdict: stop waiting
             last = err
         left = deadline - time.monotonic()

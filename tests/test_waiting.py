@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from labhelpers.errors import LabError, RoomError, WaitTimeout
+from labhelpers.errors import EngineError, LabError, RoomError, WaitTimeout
 from labhelpers.waiting import wait_until
 
 
@@ -53,6 +53,27 @@ def test_a_lab_error_ends_the_wait_even_when_its_parent_is_ignored():
     with pytest.raises(RoomError, match="The hub exited"):
         wait_until(exited, timeout=5, ignore=(Exception,))
     assert time.monotonic() - start < 1
+
+
+def test_a_lab_error_named_in_ignore_means_not_yet():
+    # daemon.start waits so for a dockerd it just spawned: until it listens, the
+    # engine's diagnosis is an EngineError ("a stale socket"), which is not a verdict.
+    answers = iter([EngineError("The socket exists but no daemon listens on it.", "start it"),
+                    EngineError("still booting", "wait"), "running"])
+
+    def booting():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert wait_until(booting, timeout=5, interval=0, ignore=(EngineError,)) == "running"
+
+    def never():
+        raise EngineError("The socket exists but no daemon listens on it.", "start it")
+
+    with pytest.raises(WaitTimeout, match="EngineError: The socket exists"):
+        wait_until(never, timeout=0.1, interval=0.02, ignore=(EngineError,))
 
 
 def test_error_none_returns_the_last_value_instead_of_raising():
