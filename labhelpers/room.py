@@ -245,6 +245,40 @@ def cgroup_note(level: str, root: str = "/sys/fs/cgroup") -> str:
     return NO_CGROUPS_NOTE
 
 
+def nested_engine_refused(name: str, log: str) -> tuple[str, str] | None:
+    """In a rootless room, why a machine's nested engine did not boot, said once and clearly.
+
+    Notebook 03's machines are Docker-in-Docker engines. Inside a participant's rootless
+    engine (a user namespace) the nested ``dockerd`` may not mount overlays nor program
+    netfilter on a host like this project's CI (kernel refusal, "you must be root"), so
+    it exits while booting. Outside a room, or with another isolation, this says nothing
+    and the driver shows the engine's log as usual.
+
+    Args:
+        name: the machine's name.
+        log: the end of the nested engine's log.
+
+    Returns:
+        ``(what, todo)`` for a :class:`~labhelpers.errors.MachineError`, or None.
+
+    >>> said = nested_engine_refused("m", "...\nfailed to start daemon: iptables failed")
+    >>> said is None or said[0].startswith("Machine 'm' cannot boot in this room")
+    True
+
+    Introduced for ``03-docker-machine`` in a room (README, "Rooms").
+    """
+    if settings.room_isolation() != "rootless":
+        return None
+    lines = [line for line in log.splitlines() if line.strip()]
+    cause = next((line for line in reversed(lines) if "failed to start daemon" in line), lines[-1] if lines else "")
+    return (f"Machine {name!r} cannot boot in this room: notebook 03's machines are Docker "
+            f"engines nested in yours, and your rootless engine (the room's isolation) may not "
+            f"give them the mounts and network rules they need here. The nested engine said: "
+            f"{cause.strip()[:300]}",
+            "read notebook 03 here (its outputs are stored) and run it with the kit on your own "
+            "machine (`make lab`), where machines boot; the rest of the lab runs in this room")
+
+
 def tools_token(state: Path) -> str:
     """The instructor's API token (the hub's ``room-tools`` service), kept in the state folder.
 
