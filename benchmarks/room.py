@@ -9,8 +9,9 @@ machine's engine, creates the participants through its REST API, and measures:
 
 - spawn time per participant, cold (fresh inner-engine volume: the rootless engine starts
   and loads python:3.13-slim-trixie) and warm (the same participants started again);
-- memory (the container's cgroup, page cache excluded) and disk (inner-engine volume +
-  container layer) per participant after notebook 00 and after notebook 04 (``--run``: other
+- memory (the container's cgroup, inactive page cache excluded, as ``docker stats``) at its
+  peak during each notebook (sampled every 2 s) and after it, and disk (inner-engine volume +
+  container layer), per participant, after notebook 00 and after notebook 04 (``--run``: other
   notebooks, in turn), each run whole in the participant's kernel through the hub's proxy
   (a cell that raises is reported and the rest still run);
 - CPU of the hub, its proxy and culler, and of the idle servers, over 30 s of idle;
@@ -45,6 +46,35 @@ def memory_mb(client, name: str) -> float:
     mem = stats.get("memory_stats") or {}
     cache = (mem.get("stats") or {}).get("total_inactive_file", (mem.get("stats") or {}).get("cache", 0))
     return (mem.get("usage", 0) - cache) / MB
+
+
+class PeakMemory:
+    """The highest :func:`memory_mb` of some containers, sampled in a thread while a notebook runs."""
+
+    def __init__(self, client, names: list[str], every: float = 2.0):
+        import threading
+
+        self.client, self.names, self.every = client, names, every
+        self.peak = dict.fromkeys(names, 0.0)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        while not self.done.is_set():
+            for name in self.names:
+                try:
+                    self.peak[name] = max(self.peak[name], memory_mb(self.client, name))
+                except Exception:  # a container between states: the next sample
+                    pass
+            self.done.wait(self.every)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
 
 
 def disk_mb(client, prefix: str, name: str) -> float:
@@ -136,10 +166,12 @@ def main() -> int:
             # the whole notebook, past a cell that cannot work here (04's stats on cgroup v1)
             def run(n, path=path):
                 return api.run_notebook(n, path, cell_timeout=300, stop_on_error=False)
-            with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
+            with PeakMemory(client, [f"{prefix}{n}" for n in names]) as peak, \
+                    concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
                 problems = dict(zip(names, pool.map(run, names)))
             took = time.monotonic() - start
             for name in names:
+                rows[name][f"memory during {notebook}, peak (MB)"] = peak.peak[f"{prefix}{name}"]
                 rows[name][f"memory after {notebook} (MB)"] = memory_mb(client, f"{prefix}{name}")
                 rows[name][f"disk after {notebook} (MB)"] = disk_mb(client, prefix, name)
                 # errors, not differences from the stored outputs ("cell N: stored ... != got ...")
@@ -167,8 +199,10 @@ def main() -> int:
     n = args.room
     print(f"\nextrapolated to {n} participants on one machine:")
     first, last = notebooks[0], notebooks[-1]
+    busiest = max(means[f"memory during {nb}, peak (MB)"] for nb in notebooks)
     print(f"  memory  {means[f'memory after {last} (MB)'] * n / 1024:.1f} GB after notebook {last} "
-          f"({means[f'memory after {first} (MB)'] * n / 1024:.1f} GB after {first}), plus the hub")
+          f"({means[f'memory after {first} (MB)'] * n / 1024:.1f} GB after {first}), "
+          f"{busiest * n / 1024:.1f} GB if all run their busiest notebook at once, plus the hub")
     print(f"  disk    {means[f'disk after {last} (MB)'] * n / 1024:.1f} GB of inner engines after notebook {last}, "
           f"plus the room image once ({image_mb / 1024:.1f} GB, shared read-only)")
     print(f"  CPU     idle servers {servers_cpu / args.participants * n * 100:.0f} % of a core, hub "

@@ -22,7 +22,11 @@ from labhelpers.ports import free_port
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = os.environ.get("LABHELPERS_ROOM_IMAGE", room.DEFAULT_IMAGE)
 PARTICIPANTS = ["ada", "bob", "cyd"]
-NETWORK, SUBNET, PREFIX = "labtest-room", "172.29.91.0/24", "labtest-"
+#: The test room's names and network; LABHELPERS_ROOM_TEST_PREFIX / _SUBNET move them, so a
+#: second run of this file (another checkout) can share the engine with CI's.
+PREFIX = os.environ.get("LABHELPERS_ROOM_TEST_PREFIX", "labtest-")
+NETWORK = f"{PREFIX}room"
+SUBNET = os.environ.get("LABHELPERS_ROOM_TEST_SUBNET", "172.29.91.0/24")
 #: What differs in a room, and only there, from notebook 00's stored outputs:
 ROOM_RULES = [
     # the room loads images per notebook: notebook 00's table lists as "missing" the
