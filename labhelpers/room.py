@@ -261,7 +261,7 @@ def nested_engine_refused(name: str, log: str) -> tuple[str, str] | None:
     Returns:
         ``(what, todo)`` for a :class:`~labhelpers.errors.MachineError`, or None.
 
-    >>> said = nested_engine_refused("m", "...\nfailed to start daemon: iptables failed")
+    >>> said = nested_engine_refused("m", "failed to start daemon: iptables failed")
     >>> said is None or said[0].startswith("Machine 'm' cannot boot in this room")
     True
 
