@@ -334,3 +334,20 @@ def test_instructor_view_lists_servers_and_exercises_passed(hub):
     assert "Isolation in force: rootless" in page
     doctor = api.run("ada", "import labhelpers as lab\nprint(lab.doctor())")
     assert "isolation       rootless: rootless inner engine" in doctor["outputs"][0]["text"], doctor
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+def test_notebook_03_says_in_one_message_why_its_machine_cannot_boot_in_a_room(hub):
+    """A nested engine does not boot inside a rootless one here: one sentence, not a dockerd log."""
+    api = hub.client()
+    got = api.run("cyd", "from labhelpers.machine import Machine\nm = Machine()\n"
+                         "try:\n    m.create('nb03-roomtest')\nfinally:\n"
+                         "    m.rm(machine='nb03-roomtest') if 'nb03-roomtest' in [h['Name'] for h in m.ls()] else None",
+                  timeout=400)
+    if got["status"] == "ok":
+        pytest.skip("machines boot inside a participant's engine on this host")
+    error = got["outputs"][-1]
+    assert error["ename"] == "MachineError", error
+    assert error["evalue"].startswith("Machine 'nb03-roomtest' cannot boot in this room"), error
+    assert "make lab" in error["evalue"] and error["evalue"].count("\n") <= 2, error
