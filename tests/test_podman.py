@@ -1,7 +1,7 @@
 """Podman's Docker-compatible socket (labhelpers.podman), against a real Podman service.
 
 `make test-podman` starts the kit's service, prepares the lab's images into it and runs
-this file with the notebooks of PODMAN_NOTEBOOKS (00, 01 and 02; 04 to come), with
+this file with the notebooks of PODMAN_NOTEBOOKS (00, 01, 02 and 04), with
 DOCKER_HOST naming Podman's socket.
 Where no Podman service answers, the engine tests skip with the reason (they fail where
 LABHELPERS_REQUIRE_PODMAN=1, as make test-podman sets; the machine's `make test` runs
