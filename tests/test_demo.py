@@ -82,4 +82,9 @@ def test_warm_creates_a_machine_pings_it_over_tls_and_removes_it(client):
     lines = []
     seconds = demo.warm_machine(log=lines.append)
     assert seconds > 0 and "answered over mutual TLS" in lines[-1]
-    assert lab.cleanup.managed(client, notebook="09") == [], "the pre-flight machine is gone"
+    # Only what the pre-flight made: other tools may hold objects of 09 meanwhile (the kit
+    # image's test, a benchmark's engines), and the machines' network stays while any does.
+    left = lab.cleanup.managed(client, notebook="09")
+    assert [m for m in left if "preflight" in m.name] == [], "the pre-flight machine is gone"
+    if not any(m.kind == "container" for m in left):
+        assert left == [], "nothing of 09 is left when nothing else of 09 runs"
