@@ -25,7 +25,10 @@ file's defaults (``LAB_ISOLATION=rootless``):
   (``systempaths=unconfined``: a user namespace may mount a fresh ``/proc`` only where none
   of it is hidden; the uid-1000 user still cannot write the host's sysctls), and the
   container gets ``/dev/net/tun`` (slirp4netns, the inner network). The entrypoint starts as
-  root only to open that device for ``lab``, then drops to uid 1000 for good.
+  root only to open that device for ``lab``, then drops to uid 1000 for good;
+- each participant's engine has a disk of its own size (``LAB_DISK_LIMIT``, 10G: an ext4
+  file on a loop device, made by the hub, which must then run as root); where loop
+  devices are missing the hub's page and the doctor's row say there is no limit.
 
 ``LAB_ISOLATION=dind`` is the kit image's own way (a root engine with every capability but
 one, for hosts where user namespaces are off): a participant is then root of the host in
@@ -80,7 +83,12 @@ chp = here.parent / "build" / "hub" / "node_modules" / ".bin" / "configurable-ht
 if chp.exists():
     c.ConfigurableHTTPProxy.command = [str(chp)]
 c.ConfigurableHTTPProxy.pid_file = str(state / "jupyterhub-proxy.pid")
-c.JupyterHub.template_vars = {"announcement": room.hub_announcement(isolation)}
+# Each inner engine's disk: an ext4 file system of LAB_DISK_LIMIT in a sparse file of the
+# room's state (room.participant_disk, at each spawn); without root or loop devices, none.
+disk_limit = room.disk_limit()
+disk_unsupported = room.disk_unsupported(disk_limit)
+c.JupyterHub.template_vars = {
+    "announcement": room.hub_announcement(isolation, room.disk_sentence(disk_limit, disk_unsupported))}
 
 # --- Accounts: one card per participant (room accounts N), the instructor an admin -------
 c.JupyterHub.authenticator_class = room.RoomAuthenticator
@@ -131,8 +139,12 @@ c.DockerSpawner.environment = {
 c.DockerSpawner.extra_host_config = room.host_config(isolation)
 c.DockerSpawner.volumes = room.volumes(isolation, c.DockerSpawner.prefix)
 c.DockerSpawner.extra_create_kwargs = {"labels": {"org.labhelpers.room": "participant"}}
-# Per-participant limits: memory and CPU here, pids in host_config; the inner engine's disk
-# is measured by `room status` (Docker's local volumes have no quota on ext4).
+# Per-participant limits: memory and CPU here, pids in host_config, the inner engine's disk
+# its own file system (Docker's local volumes have no quota on ext4): LAB_DISK_LIMIT (10G,
+# sparse: the host's disk holds what is used), the files in the state's disks/ folder,
+# removed with the volumes by the room's cleanup (room.remove_room).
+c.RoomSpawner.disk_limit = disk_limit
+c.RoomSpawner.disk_folder = str(state / "disks")
 c.DockerSpawner.mem_limit = os.environ.get("LAB_MEM_LIMIT", "2G")
 c.DockerSpawner.cpu_limit = float(os.environ.get("LAB_CPU_LIMIT", "1"))
 c.DockerSpawner.remove = True            # the container goes when the server stops

@@ -45,6 +45,10 @@ DEFAULT_SUBNET = "172.29.14.0/24"
 DEFAULT_IMAGE = "docker-python-lab-room:latest"
 #: Label on every Docker object a room creates (network, participants' containers).
 LABEL = "org.labhelpers.room"
+#: Where the inner engine keeps its images and containers, in a rootless room container.
+INNER_DATA_ROOT = "/home/lab/.local/share/docker"
+#: Label naming the image file behind a participant's disk-limited volume.
+DISK_LABEL = "org.labhelpers.room.disk"
 
 #: The participants' seccomp profile: allow-by-default, a deny list of what they never need.
 SECCOMP_PROFILE = ROOT / "jupyterhub" / "seccomp-room.json"
@@ -187,11 +191,12 @@ def check_public_url(url: str, ssl_cert: str | None) -> None:
             "or keep LAB_HUB_URL on 127.0.0.1 behind a TLS reverse proxy.")
 
 
-def hub_announcement(isolation: str) -> str:
+def hub_announcement(isolation: str, disk: str = "") -> str:
     """The line the hub's pages show: which isolation is in force and what it means.
 
     Args:
         isolation: a key of :data:`ISOLATION`.
+        disk: what the participants' engines have for a disk (:func:`disk_sentence`).
 
     Returns:
         Text for JupyterHub's ``announcement`` template variable.
@@ -199,7 +204,7 @@ def hub_announcement(isolation: str) -> str:
     >>> hub_announcement("rootless").startswith("Isolation in force: rootless")
     True
     """
-    return f"Isolation in force: {ISOLATION.get(isolation, isolation)}."
+    return f"Isolation in force: {ISOLATION.get(isolation, isolation)}{'; ' + disk if disk else ''}."
 
 
 def isolation_in_force() -> str | None:
@@ -214,7 +219,8 @@ def isolation_in_force() -> str | None:
     level = settings.room_isolation()
     if not level:
         return None
-    return f"{level}: {ISOLATION.get(level, 'unknown level')}{cgroup_note(level)}"
+    disk = os.environ.get("LABHELPERS_ROOM_DISK")  # set by the hub's spawner
+    return f"{level}: {ISOLATION.get(level, 'unknown level')}{'; ' + disk if disk else ''}{cgroup_note(level)}"
 
 
 #: Said in the doctor's isolation row where a rootless inner engine has no cgroups.
@@ -343,7 +349,150 @@ def volumes(isolation: str, prefix: str = "lab") -> dict:
     """
     if isolation == "dind":
         return {f"{prefix}-docker-{{username}}": "/var/lib/docker", "/sys/fs/cgroup": "/sys/fs/cgroup"}
-    return {f"{prefix}-docker-{{username}}": "/home/lab/.local/share/docker"}
+    return {f"{prefix}-docker-{{username}}": INNER_DATA_ROOT}
+
+
+def disk_limit() -> str:
+    """``LAB_DISK_LIMIT``: the size of each participant's inner-engine disk (``10G``; ``0``: none).
+
+    One participant running notebooks 00 to 06 used 2.4 GB (README, "Rooms").
+
+    >>> disk_limit()[-1] in "0123456789KMGT"
+    True
+    """
+    return os.environ.get("LAB_DISK_LIMIT", "10G")
+
+
+def disk_unsupported(limit: str | None = None) -> str | None:
+    """Why this host cannot give each inner engine a disk of its own size, or None when it can.
+
+    A disk-limited volume is an ext4 file system in a sparse file of the hub's state, on a
+    loop device: the hub must run as root and find ``truncate``, ``mkfs.ext4``, ``losetup``
+    and ``/dev/loop-control``.
+
+    Args:
+        limit: the size asked (default: :func:`disk_limit`); ``0`` asks for none.
+
+    Returns:
+        One sentence, or None.
+
+    >>> disk_unsupported("0")
+    'LAB_DISK_LIMIT=0 asks for no limit'
+    """
+    limit = disk_limit() if limit is None else limit
+    if limit.strip() in ("", "0"):
+        return "LAB_DISK_LIMIT=0 asks for no limit"
+    if os.geteuid() != 0:
+        return "the hub does not run as root, which attaching loop devices needs"
+    missing = [tool for tool in ("truncate", "mkfs.ext4", "losetup") if not shutil.which(tool)]
+    if missing:
+        return f"{', '.join(missing)} missing on the hub's host (Debian: util-linux, e2fsprogs)"
+    if not os.path.exists("/dev/loop-control"):
+        return "the hub's host has no loop devices (/dev/loop-control)"
+    return None
+
+
+def disk_sentence(limit: str, unsupported: str | None) -> str:
+    """What the hub's page and the doctor's isolation row say about the inner engine's disk.
+
+    Args:
+        limit: ``LAB_DISK_LIMIT``.
+        unsupported: :func:`disk_unsupported`'s answer.
+
+    Returns:
+        One clause.
+
+    >>> disk_sentence("10G", None)
+    "each participant's engine has a disk of 10G of its own (LAB_DISK_LIMIT)"
+    """
+    if unsupported:
+        return f"each participant's engine disk has NO size limit here ({unsupported}): one can fill the host's disk"
+    return f"each participant's engine has a disk of {limit} of its own (LAB_DISK_LIMIT)"
+
+
+def _loop_devices_of(image: Path) -> list[str]:
+    out = subprocess.run(["losetup", "--associated", str(image), "--noheadings", "--output", "NAME"],
+                         capture_output=True, text=True).stdout
+    return out.split()
+
+
+def participant_disk(client, volume: str, folder: Path, limit: str) -> str:
+    """Make ``volume`` an ext4 disk of ``limit`` bytes: a sparse file in ``folder`` on a loop device.
+
+    Run by the hub (as root) before a participant's container is created. The file is made
+    once (``truncate`` + ``mkfs.ext4``, root directory owned by ``lab``) and costs only what
+    is written in it; its loop device is attached when missing (after a reboot), and the
+    Docker volume (local driver, ``type=ext4,device=/dev/loopN,o=discard``) is re-created when it
+    names another device: the data is in the file, the volume only says how to mount it.
+    Docker 20.10's local driver cannot take ``o=loop`` (the kernel's mount has no such
+    option), hence the loop device. A volume of the same name without the file (an
+    unlimited one from before) is left as it is.
+
+    Args:
+        client: a low-level ``docker.APIClient`` (DockerSpawner's ``client``).
+        volume: the participant's inner-engine volume name.
+        folder: the room's disk folder in the hub's state.
+        limit: its size, as ``truncate -s`` takes it (``10G``).
+
+    Returns:
+        The loop device, or ``""`` when an older unlimited volume was kept.
+
+    Raises:
+        RoomError: making the file system or attaching the device failed.
+
+    >>> participant_disk(docker.APIClient(), "lab-docker-p01", DEFAULT_STATE / "disks", "10G")  # doctest: +SKIP
+    '/dev/loop3'
+    """
+    import docker
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    image = folder / f"{volume}.ext4"
+    try:
+        existing = client.inspect_volume(volume)
+    except docker.errors.NotFound:
+        existing = None
+    if existing and not image.exists():
+        return ""  # made before the limit: the participant's work stays where it is
+    try:
+        if not image.exists():
+            tmp = image.with_suffix(".tmp")
+            subprocess.run(["truncate", "-s", limit, str(tmp)], check=True, capture_output=True, text=True)
+            # no blocks reserved for root; the root directory is lab's, the inner engine's user
+            subprocess.run(["mkfs.ext4", "-q", "-F", "-m", "0", "-E", "root_owner=1000:1000", str(tmp)],
+                           check=True, capture_output=True, text=True)
+            tmp.replace(image)
+        devices = _loop_devices_of(image)
+        device = devices[0] if devices else subprocess.run(
+            ["losetup", "--find", "--show", str(image)], check=True, capture_output=True, text=True).stdout.strip()
+    except subprocess.CalledProcessError as err:
+        raise RoomError(f"The disk of {volume} could not be made: {' '.join(err.cmd)}: {err.stderr.strip()}",
+                        "Free some loop devices (`losetup -a`) or disk, or start the hub with "
+                        "LAB_DISK_LIMIT=0 (no disk limit).") from err
+    if existing and (existing.get("Options") or {}).get("device") == device:
+        return device
+    if existing:
+        client.remove_volume(volume)
+    # discard: what the participant deletes (images, containers) goes back to the host's disk
+    client.create_volume(volume, driver="local", driver_opts={"type": "ext4", "device": device, "o": "discard"},
+                         labels={LABEL: "participant-disk", DISK_LABEL: str(image)})
+    return device
+
+
+def release_disk(labels: dict | None) -> None:
+    """After the room's cleanup removed a participant's volume: detach its loop device, delete its file.
+
+    Args:
+        labels: the removed volume's labels; nothing happens without :data:`DISK_LABEL`.
+
+    >>> release_disk({})
+    """
+    image = (labels or {}).get(DISK_LABEL)
+    if not image or not Path(image).exists():
+        return
+    for device in _loop_devices_of(Path(image)):
+        subprocess.run(["losetup", "--detach", device], capture_output=True)
+    Path(image).unlink()
 
 
 def room_spawner_class():
@@ -364,6 +513,9 @@ def room_spawner_class():
 
     class RoomSpawner(DockerSpawner):
         subnet = Unicode(DEFAULT_SUBNET, config=True, help="The room network's subnet.")
+        disk_limit = Unicode("0", config=True, help="Each inner engine's disk size (LAB_DISK_LIMIT).")
+        disk_folder = Unicode("", config=True, help="Where the disks' image files are kept.")
+        disk_said = ""
 
         @property
         def room_ip(self) -> str:
@@ -405,12 +557,33 @@ def room_spawner_class():
             return host, port
 
         async def create_object(self):
+            await self.prepare_disk()
             endpoint = self.client.create_endpoint_config(ipv4_address=self.room_ip)
             self.extra_create_kwargs = dict(
                 self.extra_create_kwargs,
                 networking_config=self.client.create_networking_config({self.network_name: endpoint}),
                 host_config=dict(UNCONFINED_SYSTEM_PATHS))
             return await super().create_object()
+
+        async def prepare_disk(self):
+            # The inner engine's volume becomes a disk of its own size, made here, as root,
+            # before the container (and with it the volume) is created.
+            import asyncio
+
+            why = disk_unsupported(self.disk_limit) if self.disk_folder else "no disk folder"
+            names = [host for host, bind in self.volume_binds.items()
+                     if bind["bind"] in (INNER_DATA_ROOT, "/var/lib/docker")]
+            if not why and names:
+                device = await asyncio.to_thread(participant_disk, self.client, names[0],
+                                                 Path(self.disk_folder), self.disk_limit)
+                if not device:
+                    why = "this participant's engine volume was made before the limit"
+            self.disk_said = disk_sentence(self.disk_limit, why)
+            if why:
+                self.log.warning("room: %s: %s", self.user.name, self.disk_said)
+
+        def get_env(self):
+            return {**super().get_env(), "LABHELPERS_ROOM_DISK": self.disk_said}
 
     return RoomSpawner
 
@@ -612,7 +785,8 @@ class Participant:
 
 def remove_room(client, prefix: str, network: str) -> None:
     """Remove what a room left on the engine: its participants' containers and volumes
-    (named ``prefix...``) and its network. Used after a test's or a benchmark's hub.
+    (named ``prefix...``, with the file and loop device of a disk-limited one) and its
+    network. Used after a test's or a benchmark's hub.
 
     Args:
         client: the host engine's ``docker.DockerClient``.
@@ -626,7 +800,9 @@ def remove_room(client, prefix: str, network: str) -> None:
     for box in client.containers.list(all=True, filters={"name": prefix}):
         box.remove(force=True)
     for volume in client.volumes.list(filters={"name": prefix}):
+        labels = volume.attrs.get("Labels")
         volume.remove(force=True)
+        release_disk(labels)  # a disk-limited volume's loop device and file
     for net in client.networks.list(names=[network]):
         net.remove()
 

@@ -9,6 +9,7 @@ escape attempts run in their kernels through the hub's proxy (not `docker exec`)
 from __future__ import annotations
 
 import concurrent.futures
+import html
 import json
 import os
 import time
@@ -27,6 +28,9 @@ PARTICIPANTS = ["ada", "bob", "cyd"]
 PREFIX = os.environ.get("LABHELPERS_ROOM_TEST_PREFIX", "labtest-")
 NETWORK = f"{PREFIX}room"
 SUBNET = os.environ.get("LABHELPERS_ROOM_TEST_SUBNET", "172.29.91.0/24")
+#: Each test participant's engine disk: notebook 00 needs ~0.5 GB of it (its image, kept
+#: twice by the containerd store); small, so that filling it up in a test is quick.
+DISK_LIMIT = os.environ.get("LABHELPERS_ROOM_TEST_DISK", "1G")
 #: What differs in a room, and only there, from notebook 00's stored outputs:
 ROOM_RULES = [
     # the room loads images per notebook: notebook 00's table lists as "missing" the
@@ -45,6 +49,7 @@ def test_config_serves_the_room_image_isolated(monkeypatch, tmp_path):
     from traitlets.config import Config
 
     monkeypatch.setenv("LAB_HUB_STATE", str(tmp_path))
+    monkeypatch.delenv("LAB_DISK_LIMIT", raising=False)
     c = Config()
     source = (ROOT / "jupyterhub" / "jupyterhub_config.py").read_text()
     exec(compile(source, "jupyterhub_config.py", "exec"), {"get_config": lambda: c, "__file__": str(
@@ -60,6 +65,8 @@ def test_config_serves_the_room_image_isolated(monkeypatch, tmp_path):
     assert host["cap_add"] == [] and "privileged" not in host
     assert list(spawner.volumes.values()) == ["/home/lab/.local/share/docker"]
     assert not any(src.startswith("/") for src in spawner.volumes)  # no host path
+    # each inner engine's volume a disk of its own size, its file in the hub's state
+    assert c.RoomSpawner.disk_limit == "10G" and c.RoomSpawner.disk_folder == str(tmp_path / "disks")
     # The notebooks folder the hub opens is where the kit's Dockerfile puts them.
     assert f"COPY notebooks {spawner.notebook_dir}" in (ROOT / "Dockerfile").read_text()
     with pytest.raises(room.RoomError, match="clear text"):
@@ -162,7 +169,7 @@ def hub(docker_client_or_skip, tmp_path_factory):
     port = free_port()
     env = {"LAB_IMAGE": IMAGE, "LAB_HUB_NETWORK": NETWORK, "LAB_HUB_SUBNET": SUBNET,
            "LAB_HUB_PREFIX": PREFIX, "LAB_HUB_API_PORT": str(free_port()),
-           "LAB_HUB_PROXY_API_PORT": str(free_port())}
+           "LAB_HUB_PROXY_API_PORT": str(free_port()), "LAB_DISK_LIMIT": DISK_LIMIT}
     started = room.Hub.start(state, port=port, env=env)
     try:
         api = started.client()
@@ -174,6 +181,8 @@ def hub(docker_client_or_skip, tmp_path_factory):
     finally:
         started.stop()
         room.remove_room(client, PREFIX, NETWORK)
+        # the room's cleanup took the participants' disks with their volumes
+        assert list((state / "disks").glob("*")) == [], "disk files left after remove_room"
 
 
 @pytest.fixture(scope="module")
@@ -332,8 +341,12 @@ def test_instructor_view_lists_servers_and_exercises_passed(hub):
     assert rows["ada"].passed == []
     page = api.session.get(f"{hub.url}/hub/login").text
     assert "Isolation in force: rootless" in page
+    disk = room.disk_sentence(DISK_LIMIT, room.disk_unsupported(DISK_LIMIT))  # the hub's host is this one
+    assert disk in html.unescape(page)
     doctor = api.run("ada", "import labhelpers as lab\nprint(lab.doctor())")
     assert "isolation       rootless: rootless inner engine" in doctor["outputs"][0]["text"], doctor
+    said = api.run("ada", "from labhelpers import room\nprint(room.isolation_in_force())")
+    assert disk in said["outputs"][0]["text"], said
 
 
 @pytest.mark.engine
@@ -351,3 +364,45 @@ def test_notebook_03_says_in_one_message_why_its_machine_cannot_boot_in_a_room(h
     assert error["ename"] == "MachineError", error
     assert error["evalue"].startswith("Machine 'nb03-roomtest' cannot boot in this room"), error
     assert "make lab" in error["evalue"] and error["evalue"].count("\n") <= 2, error
+
+
+#: In a participant's kernel: the size df gives their engine's data root, then a write of
+#: more than that into it. Prints JSON.
+FILL = r'''
+import json, os, subprocess
+root = "/home/lab/.local/share/docker"
+df = subprocess.run(["df", "-B1", "--output=size,target", root], capture_output=True, text=True).stdout
+size = int(df.splitlines()[1].split()[0])
+fill = subprocess.run(["dd", "if=/dev/zero", f"of={root}/h3d-fill", "bs=1M", f"count={MIB + 64}"],
+                      capture_output=True, text=True)
+os.remove(f"{root}/h3d-fill")
+print(json.dumps({"df": df, "size": size, "code": fill.returncode, "said": fill.stderr[-300:]}))
+'''
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+def test_each_participants_engine_has_a_disk_of_its_own_size(hub, docker_client_or_skip):
+    """Filling the engine's disk stops at LAB_DISK_LIMIT: "No space left" there, not on the host."""
+    import shutil
+    import subprocess
+
+    why = room.disk_unsupported(DISK_LIMIT)
+    if why:
+        pytest.skip(f"no disk limit in this room: {why}")
+    limit = int(subprocess.run(["numfmt", "--from=iec", DISK_LIMIT], capture_output=True, text=True,
+                               check=True).stdout)
+    volume = docker_client_or_skip.volumes.get(f"{PREFIX}docker-ada")
+    image = Path(volume.attrs["Labels"][room.DISK_LABEL])
+    assert image.parent == hub.state / "disks" and volume.attrs["Options"]["type"] == "ext4"
+    got = hub.client().run("ada", f"MIB = {limit >> 20}\n" + FILL, timeout=300)
+    assert got["status"] == "ok", got
+    result = json.loads(got["outputs"][-1]["text"])
+    print(f"\n  ada's engine disk: {result['size'] / 2**30:.2f} GiB (limit {DISK_LIMIT}); the write "
+          f"past it: {result['said'].strip().splitlines()[0]!r}")
+    assert 0.85 * limit <= result["size"] <= limit, result["df"]  # ext4's own tables take the rest
+    assert result["code"] != 0 and "No space left on device" in result["said"], result
+    # The host's disk lent the file what was written, never more than the limit (other
+    # jobs write to the host's disk meanwhile: its free space would not say this alone).
+    assert image.stat().st_blocks * 512 <= limit
+    assert shutil.disk_usage(hub.state).free > 0
