@@ -4,9 +4,10 @@ With no registry in reach (conference wifi, an air-gapped room, CI), the kit
 builds a stand-in for a public image: a Debian root filesystem with the packages
 that make it behave like the original, imported with ``docker import`` and
 tagged with the original's name. Stand-ins of one Debian release share one base:
-``debootstrap --variant=minbase`` from the mirror in the host's apt sources, made
-once and kept packed by :func:`base`; each stand-in unpacks it and adds its own
-packages with ``apt-get`` in a ``chroot``, from the release's package cache. Stand-ins carry the label
+a ``minbase`` root filesystem from the mirror in the host's apt sources (mmdebstrap,
+or debootstrap where it is missing), made once and kept packed by :func:`base`; each
+stand-in unpacks it and adds its own packages with ``apt-get`` in a ``chroot``, from the
+release's package cache. Stand-ins carry the label
 ``org.labhelpers.standin=<original>``, and :func:`labhelpers.doctor` says so.
 
 >>> from labhelpers.catalogue import CATALOGUE
@@ -92,6 +93,10 @@ def debian_mirror(apt_dir: str = "/etc/apt") -> str:
     )
 
 
+def _which(name: str) -> str | None:
+    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin"]))
+
+
 def _require_tools() -> str:
     if os.name != "posix" or os.geteuid() != 0:
         raise ImageError(
@@ -99,11 +104,11 @@ def _require_tools() -> str:
             "run `sudo python -m labhelpers prepare`, or load an offline bundle, or "
             "connect to a registry so the image can be pulled",
         )
-    tool = shutil.which("debootstrap") or ("/usr/sbin/debootstrap" if os.path.exists("/usr/sbin/debootstrap") else None)
+    tool = _which("mmdebstrap") or _which("debootstrap")
     if tool is None:
         raise ImageError(
-            "debootstrap is not installed, so the kit cannot build a stand-in image.",
-            "run `make setup` (it installs it) or `apt-get install debootstrap`",
+            "Neither mmdebstrap nor debootstrap is installed, so the kit cannot build a stand-in image.",
+            "run `make setup` (it installs it) or `apt-get install mmdebstrap` (or debootstrap)",
         )
     return tool
 
@@ -201,15 +206,43 @@ def base(suite: str, log=print) -> str:
         tool = _require_tools()
         mirror = debian_mirror()
         t0 = time.monotonic()
-        log(f"debootstrap {suite}: the base every {suite} stand-in shares (minbase) ...")
+        log(f"{os.path.basename(tool)} {suite}: the base every {suite} stand-in shares (minbase) ...")
         with tempfile.TemporaryDirectory(prefix="labhelpers-base-") as tmp:
             root = os.path.join(tmp, "rootfs")
-            _run([tool, "--variant=minbase", f"--cache-dir={_debs(suite)}", suite, root, mirror],
-                 "debootstrap")
+            _run(_bootstrap_command(tool, suite, root, mirror), os.path.basename(tool))
             _trim(root, [p for p in TRIM if p != "var/lib/apt/lists/*"])  # apt-get needs the lists
             _pack(root, tar)
-        log(f"debootstrap {suite}: base ready in {time.monotonic() - t0:.0f} s")
+        log(f"{os.path.basename(tool)} {suite}: base ready in {time.monotonic() - t0:.0f} s")
     return tar
+
+
+def _bootstrap_command(tool: str, suite: str, root: str, mirror: str) -> list[str]:
+    """The command that makes a ``minbase`` root filesystem of ``suite`` in ``root``.
+
+    mmdebstrap (Debian's, where installed: ``make lab`` installs it) takes a quarter of
+    debootstrap's time, since apt and dpkg work on all the packages at once (issue 13: the
+    base was 69 of the 83 s before notebook 00's image); debootstrap is the fallback. Both
+    keep their packages in the release's cache (:func:`_debs`) and leave apt's lists in place.
+
+    Args:
+        tool: the path of ``mmdebstrap`` or ``debootstrap``.
+        suite: the Debian release.
+        root: the folder to make.
+        mirror: the Debian mirror.
+
+    Returns:
+        The command, for :func:`_run`.
+
+    >>> _bootstrap_command("/usr/bin/debootstrap", "trixie", "/r", "http://m/debian")[:2]
+    ['/usr/bin/debootstrap', '--variant=minbase']
+    """
+    debs = _debs(suite)
+    if os.path.basename(tool) != "mmdebstrap":
+        return [tool, "--variant=minbase", f"--cache-dir={debs}", suite, root, mirror]
+    return [tool, "--variant=minbase", "--mode=root", "--quiet", "--skip=essential/unlink",
+            "--skip=cleanup/apt/lists", '--setup-hook=mkdir -p "$1"/var/cache/apt/archives/',
+            f"--setup-hook=sync-in {debs} /var/cache/apt/archives/",
+            f"--customize-hook=sync-out /var/cache/apt/archives {debs}", suite, root, mirror]
 
 
 def prepare_bases(specs, log=print) -> list:
