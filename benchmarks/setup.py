@@ -130,7 +130,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix=args.prefix))
     clone, cache = work / "clone", work / "cache"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    rows, engines, lab = {}, [], None
+    rows, engines, lab, failure = {}, [], None, None
     try:
         box, host = fresh_engine(client, args.prefix, work / "engine1")
         engines.append(box)
@@ -194,6 +194,8 @@ def main() -> None:
         subprocess.run([str(clone / ".venv/bin/python"), "-m", "labhelpers", "prepare"], cwd=clone,
                        env={**env, "DOCKER_HOST": host}, check=True, stdout=subprocess.DEVNULL)
         rows["prepare from the cache, fresh engine"] = f"{time.monotonic() - start:.1f} s"
+    except (subprocess.CalledProcessError, SystemExit, docker.errors.DockerException) as err:
+        failure = err  # the figures measured so far are printed all the same
     finally:
         if lab is not None and lab.poll() is None:
             os.killpg(lab.pid, signal.SIGTERM)
@@ -211,6 +213,8 @@ def main() -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))
+    if failure is not None:
+        raise SystemExit(f"stopped early: {failure}")
 
 
 if __name__ == "__main__":
