@@ -125,6 +125,7 @@ def main() -> None:
     parser.add_argument("--prefix", default="labbench-", help="name prefix of the dind engines")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
+    load_start = os.getloadavg()[0]
 
     client = docker.from_env(version="auto")
     work = Path(tempfile.mkdtemp(prefix=args.prefix))
@@ -174,8 +175,10 @@ def main() -> None:
 
         status = wait_until(finished, 3600, interval=1, what="make lab's background prepare")
         states = {entry["state"] for entry in status["images"].values()}
+        took = json.loads((cache / "labhelpers" / "prepare-times.json").read_text())
         rows["prepare, all images, cold"] = (f"{status['finished'] - status['started']:.1f} s "
-                                             f"(make lab's background prepare; {'/'.join(sorted(states))})")
+                                             f"(make lab's background prepare; {'/'.join(sorted(states))}; "
+                                             + ", ".join(f"{ref} {s:.0f} s" for ref, s in took.items()) + ")")
         stamp = clone / ".venv" / f".installed-{args.extras or 'core'}"
         while not stamp.exists():
             if time.monotonic() - start > 1800:
@@ -213,6 +216,9 @@ def main() -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))
+    # Timings on a shared machine are noisy: say how busy it was.
+    print(f"load average (1 min): {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+          f"({os.cpu_count()} CPUs)")
     if failure is not None:
         raise SystemExit(f"stopped early: {failure}")
 

@@ -97,20 +97,21 @@ def _which(name: str) -> str | None:
     return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin"]))
 
 
-def _require_tools() -> str:
+def _require_tools() -> list[str]:
+    """The bootstrap tools here, fastest first (mmdebstrap, debootstrap); root is required."""
     if os.name != "posix" or os.geteuid() != 0:
         raise ImageError(
-            "Building a stand-in image needs root (debootstrap makes a root filesystem).",
+            "Building a stand-in image needs root (mmdebstrap or debootstrap makes a root filesystem).",
             "run `sudo python -m labhelpers prepare`, or load an offline bundle, or "
             "connect to a registry so the image can be pulled",
         )
-    tool = _which("mmdebstrap") or _which("debootstrap")
-    if tool is None:
+    tools = [tool for tool in (_which("mmdebstrap"), _which("debootstrap")) if tool]
+    if not tools:
         raise ImageError(
             "Neither mmdebstrap nor debootstrap is installed, so the kit cannot build a stand-in image.",
             "run `make setup` (it installs it) or `apt-get install mmdebstrap` (or debootstrap)",
         )
-    return tool
+    return tools
 
 
 def _run(cmd: list[str], what: str) -> None:
@@ -185,6 +186,7 @@ def base(suite: str, log=print) -> str:
 
     Every stand-in of that release starts from it (issue 13: the five stand-ins
     debootstrapped one release each time); two makers at once wait for one another.
+    mmdebstrap makes it where installed, debootstrap where not or where mmdebstrap fails.
 
     Args:
         suite: a Debian release (``"trixie"``).
@@ -194,7 +196,7 @@ def base(suite: str, log=print) -> str:
         The path of the packed base (:func:`base_path`).
 
     Raises:
-        ImageError: not root, no debootstrap, no mirror, or debootstrap failed.
+        ImageError: not root, neither mmdebstrap nor debootstrap, no mirror, or they failed.
 
     >>> base("trixie")                               # doctest: +SKIP
     '/root/.cache/labhelpers/rootfs/base-trixie-....tar'
@@ -203,13 +205,22 @@ def base(suite: str, log=print) -> str:
     with _locked(tar):
         if os.path.exists(tar):
             return tar
-        tool = _require_tools()
+        tools = _require_tools()
         mirror = debian_mirror()
         t0 = time.monotonic()
-        log(f"{os.path.basename(tool)} {suite}: the base every {suite} stand-in shares (minbase) ...")
+        log(f"{os.path.basename(tools[0])} {suite}: the base every {suite} stand-in shares (minbase) ...")
         with tempfile.TemporaryDirectory(prefix="labhelpers-base-") as tmp:
             root = os.path.join(tmp, "rootfs")
-            _run(_bootstrap_command(tool, suite, root, mirror), os.path.basename(tool))
+            for tool in tools:  # debootstrap, slower, where mmdebstrap fails on this host
+                try:
+                    _run(_bootstrap_command(tool, suite, root, mirror), os.path.basename(tool))
+                    break
+                except ImageError as err:
+                    if tool == tools[-1]:
+                        raise
+                    log(f"{os.path.basename(tool)} {suite} failed ({err.what.splitlines()[-1]}); "
+                        f"trying {os.path.basename(tools[-1])}")
+                    shutil.rmtree(root, ignore_errors=True)
             _trim(root, [p for p in TRIM if p != "var/lib/apt/lists/*"])  # apt-get needs the lists
             _pack(root, tar)
         log(f"{os.path.basename(tool)} {suite}: base ready in {time.monotonic() - t0:.0f} s")
@@ -369,14 +380,14 @@ def _imported_id(answer: str) -> str:
 def build(spec, client, log=print) -> str:
     """Build and tag the stand-in for ``spec`` (an :class:`~labhelpers.catalogue.ImageSpec`).
 
-    The root filesystem is made once with debootstrap and kept (see
+    The root filesystem is made once (mmdebstrap or debootstrap) and kept (see
     :func:`rootfs_path`); later builds, into this engine or another, import it.
 
     Returns:
         The new image's id.
 
     Raises:
-        ImageError: not root, no debootstrap, no mirror, or a step failed.
+        ImageError: not root, no mmdebstrap nor debootstrap, no mirror, or a step failed.
     """
     recipe: Recipe = spec.standin
     tar = rootfs_path(spec)
