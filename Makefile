@@ -88,15 +88,19 @@ clean: venv-core
 
 test test-current test-image: NEED_TEST = 1
 # First the tests that need no engine, TEST_WORKERS side by side, stopping at the first
-# failure; then the rest and every notebook under nbval, one after the other: nbval keeps one
-# kernel per notebook only while its cells run back to back, which pytest-xdist's workers
-# do not promise (a cell met a fresh kernel there).
+# failure; then the rest and every notebook under nbval as TEST_SHARES pytest processes side
+# by side (scripts/test-shares.sh): each takes whole notebooks with their own tests and runs
+# them one after the other, as nbval needs (one kernel per notebook while its cells run back
+# to back, which pytest-xdist's workers do not promise: a cell met a fresh kernel there).
+# Two notebooks share no object (each its own prefix); TEST_SHARES=1 runs them all in one.
 TEST_WORKERS ?= 2
+TEST_SHARES ?= 2
 NBVAL = --nbval --nbval-current-env --nbval-sanitize-with tests/nbval-sanitize.cfg
 PARALLEL = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS),)
 test: setup
 	$(PY) -m pytest tests -m quick -x -q $(PARALLEL) $(PYTEST_ARGS) || [ $$? = 5 ]
-	$(PY) -m pytest tests notebooks -m "not quick" $(NBVAL) $(PYTEST_ARGS)
+	bash scripts/test-shares.sh $(TEST_SHARES) $(PY) tests notebooks -m "not quick" $(NBVAL) \
+	    --durations=12 $(PYTEST_ARGS)
 
 # Today's engine beside the machine's: Docker Engine 28.5 (Debian sid) as docker-in-docker with
 # Docker 29's defaults (minimum API 1.44, containerd image store); labhelpers.current.

@@ -2,9 +2,12 @@
 
 Also the order of `make test` (issue 13): tests that need no engine are marked ``quick``
 and run first, side by side on pytest-xdist workers, stopping at the first failure
-(``pytest -m quick -x -n 2``); then the rest and the notebooks, one after the other. Each
-test still carries the xdist group of its notebook (its nbval run, its second run and the
-test files that create objects under its prefix), for a run that spreads only those.
+(``pytest -m quick -x -n 2``); then the rest and the notebooks. Each test carries the group
+of its notebook (its nbval run, its second run and the test files that create objects under
+its prefix, or check that it has none left). ``--share K/N`` keeps only the groups of share K
+of N, so that N pytest processes run side by side (``scripts/test-shares.sh``), each running
+its notebooks one after the other: two notebooks of different shares share no object, and
+nbval's kernel stays with its notebook's cells (pytest-xdist's workers do not promise that).
 """
 
 from __future__ import annotations
@@ -35,6 +38,45 @@ NOTEBOOK_OF = {
 }
 
 
+#: Seconds each group took in a serial `make test` (pytest --durations, Debian 12's engine);
+#: --share deals the groups out by these, the longest first, to the share with the least.
+#: A group not named here counts as GROUP_SECONDS_DEFAULT.
+GROUP_SECONDS = {
+    "nb00": 60, "nb01": 60, "nb02": 60, "nb03": 200, "nb04": 150, "nb05": 90, "nb06": 200,
+}
+GROUP_SECONDS_DEFAULT = 10
+
+
+def pytest_addoption(parser):
+    parser.addoption("--share", default=None, metavar="K/N",
+                     help="run only share K of N of the tests' groups (each notebook with its tests)")
+
+
+def shares(groups: list[str], count: int) -> list[set[str]]:
+    """Deal groups out to ``count`` shares by their seconds, the longest first.
+
+    >>> [sorted(share) for share in shares(["nb03", "nb06", "nb00", "test_engine.py"], 2)]
+    [['nb00', 'nb03'], ['nb06', 'test_engine.py']]
+    """
+    dealt: list[set[str]] = [set() for _ in range(count)]
+    load = [0] * count
+    for group in sorted(set(groups), key=lambda g: (-GROUP_SECONDS.get(g, GROUP_SECONDS_DEFAULT), g)):
+        lightest = load.index(min(load))
+        dealt[lightest].add(group)
+        load[lightest] += GROUP_SECONDS.get(group, GROUP_SECONDS_DEFAULT)
+    return dealt
+
+
+def _share(option: str) -> tuple[int, int]:
+    try:
+        k, n = (int(part) for part in option.split("/"))
+    except ValueError:
+        raise pytest.UsageError(f"--share {option}: expected K/N, such as 1/2") from None
+    if not 1 <= k <= n:
+        raise pytest.UsageError(f"--share {option}: K must be between 1 and N")
+    return k, n
+
+
 def _group(item) -> str:
     """The xdist group of a test: its notebook's (``nb04``), else its file's."""
     if item.path.suffix == ".ipynb":
@@ -57,6 +99,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.quick)
         item.add_marker(pytest.mark.xdist_group(_group(item)))
     items.sort(key=lambda item: item.get_closest_marker("quick") is None)
+    option = config.getoption("--share")
+    if option:
+        k, n = _share(option)
+        mine = shares([_group(item) for item in items], n)[k - 1]
+        keep = [item for item in items if _group(item) in mine]
+        config.hook.pytest_deselected(items=[item for item in items if _group(item) not in mine])
+        items[:] = keep
 
 
 def _engine_or_skip():
