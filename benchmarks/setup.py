@@ -1,7 +1,7 @@
 """Setup, measured as a new user meets it: `make lab` to JupyterLab and to a first container.
 
     python benchmarks/setup.py --cold [--extras builds,clients,lab,machines,test] [--no-pip-cache]
-                               [--make-test-log FILE] [--ci-log FILE]
+                               [--make-test-log FILE] [--ci-log FILE] [--prefix NAME-] [--keep]
 
 --cold is the only mode: everything the kit would find already done is made fresh, without
 touching what the machine's engine holds (it is shared):
@@ -23,7 +23,9 @@ answering and to notebook 00's first container (doctor("00") then a container ru
 first cells do, started when JupyterLab answers), `prepare` of all images cold (the background
 prepare `make lab` started) and from the cache into a fresh engine, the venv's size, and
 `make test` and `.ci/run` read from logs of earlier runs (given as arguments: they take too
-long to run here again). It measures; it never fails on a time.
+long to run here again), each image's seconds in the background prepare, and the load average
+at the start and the end (on a shared machine the figures move with it). It measures; it never
+fails on a time. The dind engines are named --prefix (default labbench-) and removed at the end.
 """
 
 from __future__ import annotations
