@@ -133,7 +133,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix=args.prefix))
     clone, cache = work / "clone", work / "cache"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    rows, engines, lab, failure = {}, [], None, None
+    rows, engines, lab, failure, steps = {}, [], None, None, []
     try:
         box, host = fresh_engine(client, args.prefix, work / "engine1")
         engines.append(box)
@@ -177,6 +177,9 @@ def main() -> None:
 
         status = wait_until(finished, 3600, interval=1, what="make lab's background prepare")
         states = {entry["state"] for entry in status["images"].values()}
+        # Where the seconds went: each base and each root filesystem, from the prepare's log.
+        steps = [line for line in (cache / "labhelpers" / "prepare.log").read_text().splitlines()
+                 if " ready in " in line]
         took = json.loads((cache / "labhelpers" / "prepare-times.json").read_text())
         rows["prepare, all images, cold"] = (f"{status['finished'] - status['started']:.1f} s "
                                              f"(make lab's background prepare; {'/'.join(sorted(states))}; "
@@ -218,6 +221,8 @@ def main() -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))
+    for line in steps:
+        print(f"  background prepare: {line.strip()}")
     # Timings on a shared machine are noisy: say how busy it was.
     print(f"load average (1 min): {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
           f"({os.cpu_count()} CPUs)")
