@@ -251,13 +251,15 @@ def _bootstrap_command(tool: str, suite: str, root: str, mirror: str) -> list[st
     if os.path.basename(tool) != "mmdebstrap":
         return [tool, "--variant=minbase", f"--cache-dir={debs}", suite, root, mirror]
     # As debootstrap: a Release file past its Valid-Until (a mirror's sid that is not
-    # refreshed) is read anyway; the option is not left in the image.
+    # refreshed) is read anyway. dpkg without fsync, as the stand-ins' apt-get (_APT): a
+    # quarter to a third faster on a busy disk. Neither option is left in the image.
     return [tool, "--variant=minbase", "--mode=root", "--quiet", "--skip=essential/unlink",
             "--skip=cleanup/apt/lists", '--aptopt=Acquire::Check-Valid-Until "false"',
-            '--setup-hook=mkdir -p "$1"/var/cache/apt/archives/',
+            "--dpkgopt=force-unsafe-io", '--setup-hook=mkdir -p "$1"/var/cache/apt/archives/',
             f"--setup-hook=sync-in {debs} /var/cache/apt/archives/",
             f"--customize-hook=sync-out /var/cache/apt/archives {debs}",
-            '--customize-hook=rm -f "$1"/etc/apt/apt.conf.d/99mmdebstrap', suite, root, mirror]
+            '--customize-hook=rm -f "$1"/etc/apt/apt.conf.d/99mmdebstrap "$1"/etc/dpkg/dpkg.cfg.d/99mmdebstrap',
+            suite, root, mirror]
 
 
 def prepare_bases(specs, log=print) -> list:
