@@ -145,6 +145,16 @@ def test_base_falls_back_to_debootstrap_when_mmdebstrap_fails(monkeypatch, tmp_p
     assert "mmdebstrap trixie failed (E: cannot mount proc); trying debootstrap" in capsys.readouterr().out
 
 
+def test_stand_ins_that_can_start_at_once_start_first_the_longest_first(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    specs = [images.CATALOGUE[name] for name in ("registry", "redis", "dind", "python-full")]
+    trixie = standin.base_path("trixie")  # made for notebook 00's image; sid's is not
+    os.makedirs(os.path.dirname(trixie))
+    open(trixie, "w").close()
+    order = [spec.ref for spec in standin.build_order(specs)]
+    assert order[0] == "python:3.13-trixie" and order[-1] == "docker:28-dind", order
+
+
 def test_standins_are_built_from_todays_debian():
     assert images.CATALOGUE["python"].standin.suite == "trixie"
     assert images.CATALOGUE["dind"].standin.suite == "sid"
