@@ -12,6 +12,7 @@ running: Docker 28.5.2 (API 1.51) at unix:///var/run/docker.sock (default socket
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 import time
@@ -161,6 +162,8 @@ def _room(args: argparse.Namespace) -> int:
         hub = room.Hub.start(state, port=args.port)
         print(f"hub on {hub.url} (log: {hub.log}); isolation: {settings.hub_isolation()}")
         print("next: python -m labhelpers room accounts N; Ctrl-C stops the hub and every server")
+        # A hub started in the background (no Ctrl-C) is stopped by `kill`: the same clean stop.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             hub.process.wait()
         except KeyboardInterrupt:

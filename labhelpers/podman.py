@@ -22,7 +22,7 @@ the user runs, :func:`explain_start_failure` and ``lab.doctor()`` say what to se
 >>> podman.is_podman({"Components": [{"Name": "Podman Engine"}]})
 True
 
-``make test-podman`` runs notebooks 00, 01 and 02 against it (04 to come);
+``make test-podman`` runs notebooks 00, 01, 02 and 04 against it;
 ``python -m labhelpers engine podman start|stop|status`` drives it. Introduced in
 ``00-start-here``.
 """

@@ -95,11 +95,54 @@ def row(stats: dict, prev: dict | None = None) -> dict:
     }
 
 
+#: Seconds between two samples where the kit asks for them one at a time (Podman).
+POLL_INTERVAL = 1.0
+
+
+def documents(container, interval: float = POLL_INTERVAL):
+    """The container's stats documents, about one a second, each with the previous counters inside.
+
+    Docker Engine streams one a second, its ``precpu_stats`` the previous one's counters.
+    Podman 4.3's stream sends one every 5 seconds; there the kit asks for one document
+    at a time (``stream=False``, answered at once) every ``interval`` seconds and puts
+    the previous one's CPU counters in ``precpu_stats``, as a stream would.
+
+    Args:
+        container: a running ``docker.models.containers.Container``.
+        interval: seconds between two documents asked for one at a time.
+
+    Returns:
+        An iterator of stats documents (close it when done).
+
+    >>> next(documents(client.containers.get("nb04-busy")))["cpu_stats"]["online_cpus"]  # doctest: +SKIP
+    2
+
+    (skipped: it needs an engine and a running container.)
+    """
+    from .podman import serves
+
+    client = getattr(container, "client", None)
+    if client is None or not serves(client):
+        return container.stats(stream=True, decode=True)
+
+    def one_at_a_time():
+        previous = None
+        while True:
+            doc = container.stats(stream=False)
+            if previous is not None:
+                doc["precpu_stats"] = previous.get("cpu_stats") or {}
+            yield doc
+            previous = doc
+            time.sleep(interval)
+
+    return one_at_a_time()
+
+
 def frame(container, samples: int = 5):
     """Sample a running container's stats into a pandas DataFrame.
 
-    Reads the engine's stats stream (one document a second, each with the
-    previous CPU counters inside; Podman 4.3 sends one every 5 seconds), ``samples`` times.
+    Reads :func:`documents` (one a second, each with the previous CPU counters
+    inside, on Docker Engine and on Podman alike), ``samples`` times.
 
     Args:
         container: a running ``docker.models.containers.Container``.
@@ -120,7 +163,7 @@ def frame(container, samples: int = 5):
     import pandas as pd
 
     rows, start, empty = [], time.monotonic(), 0
-    stream = container.stats(stream=True, decode=True)
+    stream = documents(container)
     try:
         for number, doc in enumerate(stream):
             if number == 0:

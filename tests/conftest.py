@@ -27,22 +27,27 @@ REQUIRE = os.environ.get("LABHELPERS_REQUIRE_ENGINE") == "1"
 os.environ.setdefault("LABHELPERS_RUN_SOLUTIONS", "1")
 #: Fixtures that need the engine: a test using none of them (and not slow) is ``quick``.
 ENGINE_FIXTURES = {"client", "python_image"}
-#: Test files that create objects under a notebook's prefix, or check that it has none
-#: left: they share that notebook's group. 00 holds the demo's and the browser's 09 too,
-#: 04 the tests of the unused number 99.
+#: Test files that create objects under a notebook's number, or check that it has none
+#: left: they share that notebook's group. 09 and 99 are numbers no notebook uses.
 NOTEBOOK_OF = {
-    "test_demo.py": "00", "test_browser.py": "00", "test_bundle.py": "00",
-    "test_nb01_helpers.py": "01", "test_checks_nb02.py": "02", "test_machine.py": "03",
-    "test_nb04_checks.py": "04", "test_nb04_stats.py": "04", "test_nb04_widgets.py": "04",
-    "test_labels.py": "04", "test_builds.py": "06",
+    "test_demo.py": "00", "test_bundle.py": "09", "test_exercises.py": "09",
+    "test_browser.py": "04", "test_nb01_helpers.py": "01", "test_checks_nb02.py": "02",
+    "test_machine.py": "03", "test_nb04_checks.py": "04", "test_nb04_widgets.py": "04",
+    "test_nb04_stats.py": "99", "test_labels.py": "99", "test_streams.py": "99",
+    "test_builds.py": "06",
 }
+#: Numbers whose objects meet across test files, so their groups run in one process: the
+#: browser's learner path makes notebook 04's nb04-small; the demo, the browser and the
+#: exercises use 09 (and check it is left empty); test_labels cleans all of 99.
+SAME_GROUP = {"04": "00", "09": "00", "99": "00"}
 
 
-#: Seconds each group took in a serial `make test` (pytest --durations, Debian 12's engine);
+#: Seconds each group took in `make test` (the shares' JUnit XML, Debian 12's engine);
 #: --share deals the groups out by these, the longest first, to the share with the least.
 #: A group not named here counts as GROUP_SECONDS_DEFAULT.
 GROUP_SECONDS = {
-    "nb00": 60, "nb01": 60, "nb02": 60, "nb03": 200, "nb04": 150, "nb05": 90, "nb06": 200,
+    "nb00": 410, "nb01": 180, "nb02": 50, "nb03": 280, "nb05": 105, "nb06": 300,
+    "test_mirror.py": 30, "test_alternatives.py": 30, "test_cloud.py": 25,
 }
 GROUP_SECONDS_DEFAULT = 10
 
@@ -56,7 +61,7 @@ def shares(groups: list[str], count: int) -> list[set[str]]:
     """Deal groups out to ``count`` shares by their seconds, the longest first.
 
     >>> [sorted(share) for share in shares(["nb03", "nb06", "nb00", "test_engine.py"], 2)]
-    [['nb00', 'nb03'], ['nb06', 'test_engine.py']]
+    [['nb00', 'test_engine.py'], ['nb03', 'nb06']]
     """
     dealt: list[set[str]] = [set() for _ in range(count)]
     load = [0] * count
@@ -79,14 +84,17 @@ def _share(option: str) -> tuple[int, int]:
 
 def _group(item) -> str:
     """The xdist group of a test: its notebook's (``nb04``), else its file's."""
-    if item.path.suffix == ".ipynb":
-        return f"nb{item.path.name[:2]}"
+    number = None
     callspec = getattr(item, "callspec", None)
-    if item.path.name == "test_notebooks.py" and callspec is not None:
-        return f"nb{callspec.params['path'].name[:2]}"
-    if item.path.name in NOTEBOOK_OF:
-        return f"nb{NOTEBOOK_OF[item.path.name]}"
-    return item.path.name
+    if item.path.suffix == ".ipynb":
+        number = item.path.name[:2]
+    elif item.path.name == "test_notebooks.py" and callspec is not None:
+        number = callspec.params["path"].name[:2]
+    else:
+        number = NOTEBOOK_OF.get(item.path.name)
+    if number is None:
+        return item.path.name
+    return f"nb{SAME_GROUP.get(number, number)}"
 
 
 @pytest.hookimpl(tryfirst=True)

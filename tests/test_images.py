@@ -77,7 +77,7 @@ def test_offline_bundle_is_loaded_when_pull_fails(client, python_image, prefix, 
     tarball = images.bundle_path(ref)
     (tmp_path / "labhelpers" / "images").mkdir(parents=True)
     with open(tarball, "wb") as f:
-        for chunk in client.images.get(ref).save(named=True):
+        for chunk in client.images.get(ref).save(named=ref):
             f.write(chunk)
     client.images.remove(ref)
     lines = []

@@ -1,7 +1,7 @@
 """Podman's Docker-compatible socket (labhelpers.podman), against a real Podman service.
 
 `make test-podman` starts the kit's service, prepares the lab's images into it and runs
-this file with the notebooks of PODMAN_NOTEBOOKS (00, 01 and 02; 04 to come), with
+this file with the notebooks of PODMAN_NOTEBOOKS (00, 01, 02 and 04), with
 DOCKER_HOST naming Podman's socket.
 Where no Podman service answers, the engine tests skip with the reason (they fail where
 LABHELPERS_REQUIRE_PODMAN=1, as make test-podman sets; the machine's `make test` runs
@@ -151,3 +151,37 @@ def test_a_service_without_the_kits_settings_is_diagnosed(socket_path, tmp_path,
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.mark.engine
+def test_stats_come_about_once_a_second_as_on_docker(on_podman):
+    """Podman 4.3's stats stream sends one document every 5 s: stats.frame asks one at a time."""
+    from labhelpers import stats
+
+    busy = on_podman.containers.run(lab.images.spec("python").ref, ["python", "-c", "while True: pass"],
+                                    detach=True, nano_cpus=500_000_000, labels=lab.labels_for("99"))
+    try:
+        start = time.monotonic()
+        df = stats.frame(busy, samples=3)
+        took = time.monotonic() - start
+    finally:
+        busy.remove(force=True)
+    assert len(df) == 3 and took < 12, (took, df)
+    assert df["cpu %"].notna().all() and 5 < df["cpu %"].max() < 70
+
+
+@pytest.mark.engine
+def test_a_build_summary_names_the_dockerfiles_last_step_not_the_kits_labels(on_podman):
+    """buildah lists the build's labels quoted (LABEL "org.labhelpers.notebook"="99")."""
+    import io
+
+    from labhelpers.widgets.build import BuildProgress
+
+    progress = BuildProgress(on_podman)
+    dockerfile = f"FROM {lab.images.spec('python').ref}\nCMD [\"true\"]\n"
+    image = progress.build("h-podman-summary:1", fileobj=io.BytesIO(dockerfile.encode()),
+                           labels=lab.labels_for("99"))
+    try:
+        assert progress.summary().endswith('the Dockerfile\'s last: CMD ["true"]'), progress.summary()
+    finally:
+        on_podman.images.remove(image.id, force=True)

@@ -22,7 +22,11 @@ from labhelpers.ports import free_port
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = os.environ.get("LABHELPERS_ROOM_IMAGE", room.DEFAULT_IMAGE)
 PARTICIPANTS = ["ada", "bob", "cyd"]
-NETWORK, SUBNET, PREFIX = "labtest-room", "172.29.91.0/24", "labtest-"
+#: The test room's names and network; LABHELPERS_ROOM_TEST_PREFIX / _SUBNET move them, so a
+#: second run of this file (another checkout) can share the engine with CI's.
+PREFIX = os.environ.get("LABHELPERS_ROOM_TEST_PREFIX", "labtest-")
+NETWORK = f"{PREFIX}room"
+SUBNET = os.environ.get("LABHELPERS_ROOM_TEST_SUBNET", "172.29.91.0/24")
 #: What differs in a room, and only there, from notebook 00's stored outputs:
 ROOM_RULES = [
     # the room loads images per notebook: notebook 00's table lists as "missing" the
@@ -330,3 +334,20 @@ def test_instructor_view_lists_servers_and_exercises_passed(hub):
     assert "Isolation in force: rootless" in page
     doctor = api.run("ada", "import labhelpers as lab\nprint(lab.doctor())")
     assert "isolation       rootless: rootless inner engine" in doctor["outputs"][0]["text"], doctor
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+def test_notebook_03_says_in_one_message_why_its_machine_cannot_boot_in_a_room(hub):
+    """A nested engine does not boot inside a rootless one here: one sentence, not a dockerd log."""
+    api = hub.client()
+    got = api.run("cyd", "from labhelpers.machine import Machine\nm = Machine()\n"
+                         "try:\n    m.create('nb03-roomtest')\nfinally:\n"
+                         "    m.rm(machine='nb03-roomtest') if 'nb03-roomtest' in [h['Name'] for h in m.ls()] else None",
+                  timeout=400)
+    if got["status"] == "ok":
+        pytest.skip("machines boot inside a participant's engine on this host")
+    error = got["outputs"][-1]
+    assert error["ename"] == "MachineError", error
+    assert error["evalue"].startswith("Machine 'nb03-roomtest' cannot boot in this room"), error
+    assert "make lab" in error["evalue"] and error["evalue"].count("\n") <= 2, error

@@ -61,7 +61,7 @@ def test_a_notebook_waits_for_the_background_then_prepares_what_it_left(
                         images.ImageSpec(ref, "test", ("77",), 0, standin=None))
     (cache / "images").mkdir(parents=True)
     with open(images.bundle_path(ref), "wb") as f:
-        for chunk in client.images.get(ref).save(named=True):
+        for chunk in client.images.get(ref).save(named=ref):
             f.write(chunk)
     client.images.remove(ref)
     background = subprocess.Popen(["sleep", "3"])

@@ -441,6 +441,11 @@ class Dind(Driver):
             host.container.reload()
             if host.container.status not in ("running", "created", "restarting"):
                 tail = host.container.logs(tail=15).decode(errors="replace").strip()
+                from ..room import nested_engine_refused
+
+                refused = nested_engine_refused(host.name, tail)  # in a room: one clear sentence
+                if refused:
+                    raise MachineError(*refused)
                 raise MachineError(f"Machine {host.name!r} stopped while booting:\n{tail}",
                                    "check the host engine's logs; `python -m labhelpers doctor`")
             if host.port:

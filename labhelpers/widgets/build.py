@@ -93,7 +93,8 @@ class BuildProgress(TextSummary, widgets.VBox):
         if self.error is not None:
             return f"{self!r}\nbuild of {self.tag} failed at step {self.step}/{self.total}: {self.error}"
         steps = [parse_step(line) for line in self.lines if parse_step(line)]
-        ours = [step for _, _, step in steps if not step.startswith("LABEL org.labhelpers.")]  # the kit's labels
+        # not the kit's labels (build's labels=): Docker writes them bare, buildah (Podman) quoted
+        ours = [step for _, _, step in steps if not step.replace('"', "").startswith("LABEL org.labhelpers.")]
         return f"{self!r}\nbuilt {self.tag} in {self.total} steps; the Dockerfile's last: {(ours or [''])[-1]}"
 
     def _line(self, event) -> None:
