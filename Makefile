@@ -132,13 +132,15 @@ test-podman: podman
 # JupyterLab first: served as soon as the core venv is there and the engine answers. The
 # images are prepared in the background, notebook 00's first (each notebook's first cell,
 # lab.doctor("NN"), waits for the ones it needs); the extras install in the background
-# too, at a lower priority (their log: .venv/extras.log; notebooks 05 and 06 say in their
-# first cell when theirs is not there yet).
+# too, at a lower priority and only once notebook 00's image is there (warmup.wait_ready),
+# so they do not slow it down (their log: .venv/extras.log; notebooks 03, 05 and 06 say in
+# their first cell when theirs is not there yet).
 lab: system venv-core engine
 	@$(PY) -m labhelpers prepare --background
 	@stamp=$(VENV)/.installed-$(or $(EXTRAS),core); [ -f $$stamp ] && [ $$stamp -nt pyproject.toml ] \
-	  || { echo "venv: installing the extras [$(EXTRAS)] in the background (log: $(VENV)/extras.log)"; \
-	       nohup nice -n 10 $(MAKE) --no-print-directory venv >$(VENV)/extras.log 2>&1 </dev/null & }
+	  || { echo "venv: installing the extras [$(EXTRAS)] in the background, once notebook 00's image is there (log: $(VENV)/extras.log)"; \
+	       nohup nice -n 10 sh -c "$(PY) -c 'from labhelpers import warmup; warmup.wait_ready(\"00\")'; \
+	         $(MAKE) --no-print-directory venv" >$(VENV)/extras.log 2>&1 </dev/null & }
 	@echo "JupyterLab on http://$(LAB_IP):$(LAB_PORT)/lab (the full URL with its token follows)"
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=$(LAB_IP) --port=$(LAB_PORT) \
 	    $(if $(NO_BROWSER),--no-browser,) \

@@ -1,7 +1,7 @@
 """Setup, measured as a new user meets it: `make lab` to JupyterLab and to a first container.
 
     python benchmarks/setup.py --cold [--extras builds,clients,lab,machines,test] [--no-pip-cache]
-                               [--make-test-log FILE] [--ci-log FILE]
+                               [--make-test-log FILE] [--ci-log FILE] [--prefix NAME-] [--keep]
 
 --cold is the only mode: everything the kit would find already done is made fresh, without
 touching what the machine's engine holds (it is shared):
@@ -23,7 +23,9 @@ answering and to notebook 00's first container (doctor("00") then a container ru
 first cells do, started when JupyterLab answers), `prepare` of all images cold (the background
 prepare `make lab` started) and from the cache into a fresh engine, the venv's size, and
 `make test` and `.ci/run` read from logs of earlier runs (given as arguments: they take too
-long to run here again). It measures; it never fails on a time.
+long to run here again), each image's seconds in the background prepare, and the load average
+at the start and the end (on a shared machine the figures move with it). It measures; it never
+fails on a time. The dind engines are named --prefix (default labbench-) and removed at the end.
 """
 
 from __future__ import annotations
@@ -125,12 +127,13 @@ def main() -> None:
     parser.add_argument("--prefix", default="labbench-", help="name prefix of the dind engines")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
+    load_start = os.getloadavg()[0]
 
     client = docker.from_env(version="auto")
     work = Path(tempfile.mkdtemp(prefix=args.prefix))
     clone, cache = work / "clone", work / "cache"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    rows, engines, lab = {}, [], None
+    rows, engines, lab, failure, steps = {}, [], None, None, []
     try:
         box, host = fresh_engine(client, args.prefix, work / "engine1")
         engines.append(box)
@@ -174,8 +177,13 @@ def main() -> None:
 
         status = wait_until(finished, 3600, interval=1, what="make lab's background prepare")
         states = {entry["state"] for entry in status["images"].values()}
+        # Where the seconds went: each base and each root filesystem, from the prepare's log.
+        steps = [line for line in (cache / "labhelpers" / "prepare.log").read_text().splitlines()
+                 if " ready in " in line]
+        took = json.loads((cache / "labhelpers" / "prepare-times.json").read_text())
         rows["prepare, all images, cold"] = (f"{status['finished'] - status['started']:.1f} s "
-                                             f"(make lab's background prepare; {'/'.join(sorted(states))})")
+                                             f"(make lab's background prepare; {'/'.join(sorted(states))}; "
+                                             + ", ".join(f"{ref} {s:.0f} s" for ref, s in took.items()) + ")")
         stamp = clone / ".venv" / f".installed-{args.extras or 'core'}"
         while not stamp.exists():
             if time.monotonic() - start > 1800:
@@ -194,6 +202,8 @@ def main() -> None:
         subprocess.run([str(clone / ".venv/bin/python"), "-m", "labhelpers", "prepare"], cwd=clone,
                        env={**env, "DOCKER_HOST": host}, check=True, stdout=subprocess.DEVNULL)
         rows["prepare from the cache, fresh engine"] = f"{time.monotonic() - start:.1f} s"
+    except (subprocess.CalledProcessError, SystemExit, docker.errors.DockerException) as err:
+        failure = err  # the figures measured so far are printed all the same
     finally:
         if lab is not None and lab.poll() is None:
             os.killpg(lab.pid, signal.SIGTERM)
@@ -211,6 +221,13 @@ def main() -> None:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))
+    for line in steps:
+        print(f"  background prepare: {line.strip()}")
+    # Timings on a shared machine are noisy: say how busy it was.
+    print(f"load average (1 min): {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+          f"({os.cpu_count()} CPUs)")
+    if failure is not None:
+        raise SystemExit(f"stopped early: {failure}")
 
 
 if __name__ == "__main__":

@@ -351,7 +351,7 @@ def prepare(client=None, log=print, notebook: str | None = None,
 
     Images that are missing are made present side by side, at most ``workers`` at a
     time (default: the machine's cores); stand-ins share their Debian release's base,
-    made first, once per release. Idempotent: with every image present it only asks the
+    made first, once per release, and start in :func:`labhelpers.standin.build_order`. Idempotent: with every image present it only asks the
     engine, in well under a second.
 
     Args:
@@ -406,7 +406,7 @@ def prepare(client=None, log=print, notebook: str | None = None,
             from . import standin
 
             standin.prepare_bases(to_build, log)
-            futures.update({entry.ref: pool.submit(one, entry, True) for entry in to_build})
+            futures.update({entry.ref: pool.submit(one, entry, True) for entry in standin.build_order(to_build)})
     futures = [futures[entry.ref] for entry in entries]
     failures = [f.exception() for f in futures if f.exception() is not None]
     if failures:

@@ -4,9 +4,10 @@ With no registry in reach (conference wifi, an air-gapped room, CI), the kit
 builds a stand-in for a public image: a Debian root filesystem with the packages
 that make it behave like the original, imported with ``docker import`` and
 tagged with the original's name. Stand-ins of one Debian release share one base:
-``debootstrap --variant=minbase`` from the mirror in the host's apt sources, made
-once and kept packed by :func:`base`; each stand-in unpacks it and adds its own
-packages with ``apt-get`` in a ``chroot``, from the release's package cache. Stand-ins carry the label
+a ``minbase`` root filesystem from the mirror in the host's apt sources (mmdebstrap,
+or debootstrap where it is missing), made once and kept packed by :func:`base`; each
+stand-in unpacks it and adds its own packages with ``apt-get`` in a ``chroot``, from the
+release's package cache. Stand-ins carry the label
 ``org.labhelpers.standin=<original>``, and :func:`labhelpers.doctor` says so.
 
 >>> from labhelpers.catalogue import CATALOGUE
@@ -92,20 +93,25 @@ def debian_mirror(apt_dir: str = "/etc/apt") -> str:
     )
 
 
-def _require_tools() -> str:
+def _which(name: str) -> str | None:
+    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin"]))
+
+
+def _require_tools() -> list[str]:
+    """The bootstrap tools here, fastest first (mmdebstrap, debootstrap); root is required."""
     if os.name != "posix" or os.geteuid() != 0:
         raise ImageError(
-            "Building a stand-in image needs root (debootstrap makes a root filesystem).",
+            "Building a stand-in image needs root (mmdebstrap or debootstrap makes a root filesystem).",
             "run `sudo python -m labhelpers prepare`, or load an offline bundle, or "
             "connect to a registry so the image can be pulled",
         )
-    tool = shutil.which("debootstrap") or ("/usr/sbin/debootstrap" if os.path.exists("/usr/sbin/debootstrap") else None)
-    if tool is None:
+    tools = [tool for tool in (_which("mmdebstrap"), _which("debootstrap")) if tool]
+    if not tools:
         raise ImageError(
-            "debootstrap is not installed, so the kit cannot build a stand-in image.",
-            "run `make setup` (it installs it) or `apt-get install debootstrap`",
+            "Neither mmdebstrap nor debootstrap is installed, so the kit cannot build a stand-in image.",
+            "run `make setup` (it installs it) or `apt-get install mmdebstrap` (or debootstrap)",
         )
-    return tool
+    return tools
 
 
 def _run(cmd: list[str], what: str) -> None:
@@ -180,6 +186,7 @@ def base(suite: str, log=print) -> str:
 
     Every stand-in of that release starts from it (issue 13: the five stand-ins
     debootstrapped one release each time); two makers at once wait for one another.
+    mmdebstrap makes it where installed, debootstrap where not or where mmdebstrap fails.
 
     Args:
         suite: a Debian release (``"trixie"``).
@@ -189,7 +196,7 @@ def base(suite: str, log=print) -> str:
         The path of the packed base (:func:`base_path`).
 
     Raises:
-        ImageError: not root, no debootstrap, no mirror, or debootstrap failed.
+        ImageError: not root, neither mmdebstrap nor debootstrap, no mirror, or they failed.
 
     >>> base("trixie")                               # doctest: +SKIP
     '/root/.cache/labhelpers/rootfs/base-trixie-....tar'
@@ -198,18 +205,61 @@ def base(suite: str, log=print) -> str:
     with _locked(tar):
         if os.path.exists(tar):
             return tar
-        tool = _require_tools()
+        tools = _require_tools()
         mirror = debian_mirror()
         t0 = time.monotonic()
-        log(f"debootstrap {suite}: the base every {suite} stand-in shares (minbase) ...")
+        log(f"{os.path.basename(tools[0])} {suite}: the base every {suite} stand-in shares (minbase) ...")
         with tempfile.TemporaryDirectory(prefix="labhelpers-base-") as tmp:
             root = os.path.join(tmp, "rootfs")
-            _run([tool, "--variant=minbase", f"--cache-dir={_debs(suite)}", suite, root, mirror],
-                 "debootstrap")
+            for tool in tools:  # debootstrap, slower, where mmdebstrap fails on this host
+                try:
+                    _run(_bootstrap_command(tool, suite, root, mirror), os.path.basename(tool))
+                    break
+                except ImageError as err:
+                    if tool == tools[-1]:
+                        raise
+                    log(f"{os.path.basename(tool)} {suite} failed ({err.what.splitlines()[-1]}); "
+                        f"trying {os.path.basename(tools[-1])}")
+                    shutil.rmtree(root, ignore_errors=True)
             _trim(root, [p for p in TRIM if p != "var/lib/apt/lists/*"])  # apt-get needs the lists
             _pack(root, tar)
-        log(f"debootstrap {suite}: base ready in {time.monotonic() - t0:.0f} s")
+        log(f"{os.path.basename(tool)} {suite}: base ready in {time.monotonic() - t0:.0f} s")
     return tar
+
+
+def _bootstrap_command(tool: str, suite: str, root: str, mirror: str) -> list[str]:
+    """The command that makes a ``minbase`` root filesystem of ``suite`` in ``root``.
+
+    mmdebstrap (Debian's, where installed: ``make lab`` installs it) takes a quarter of
+    debootstrap's time, since apt and dpkg work on all the packages at once (issue 13: the
+    base was 69 of the 83 s before notebook 00's image); debootstrap is the fallback. Both
+    keep their packages in the release's cache (:func:`_debs`) and leave apt's lists in place.
+
+    Args:
+        tool: the path of ``mmdebstrap`` or ``debootstrap``.
+        suite: the Debian release.
+        root: the folder to make.
+        mirror: the Debian mirror.
+
+    Returns:
+        The command, for :func:`_run`.
+
+    >>> _bootstrap_command("/usr/bin/debootstrap", "trixie", "/r", "http://m/debian")[:2]
+    ['/usr/bin/debootstrap', '--variant=minbase']
+    """
+    debs = _debs(suite)
+    if os.path.basename(tool) != "mmdebstrap":
+        return [tool, "--variant=minbase", f"--cache-dir={debs}", suite, root, mirror]
+    # As debootstrap: a Release file past its Valid-Until (a mirror's sid that is not
+    # refreshed) is read anyway. dpkg without fsync, as the stand-ins' apt-get (_APT): a
+    # quarter to a third faster on a busy disk. Neither option is left in the image.
+    return [tool, "--variant=minbase", "--mode=root", "--quiet", "--skip=essential/unlink",
+            "--skip=cleanup/apt/lists", '--aptopt=Acquire::Check-Valid-Until "false"',
+            "--dpkgopt=force-unsafe-io", '--setup-hook=mkdir -p "$1"/var/cache/apt/archives/',
+            f"--setup-hook=sync-in {debs} /var/cache/apt/archives/",
+            f"--customize-hook=sync-out /var/cache/apt/archives {debs}",
+            '--customize-hook=rm -f "$1"/etc/apt/apt.conf.d/99mmdebstrap "$1"/etc/dpkg/dpkg.cfg.d/99mmdebstrap',
+            suite, root, mirror]
 
 
 def prepare_bases(specs, log=print) -> list:
@@ -245,6 +295,31 @@ def prepare_bases(specs, log=print) -> list:
     for thread in threads:
         thread.start()
     return threads
+
+
+def build_order(specs) -> list:
+    """The order to start building stand-ins in, so that the last one ends soonest.
+
+    Those that can start at once (their root filesystem or their release's base is kept)
+    before those that would wait for a base being made; the most packages first among
+    them. Cold, after notebook 00's image: ``python:3.13-trixie`` (the longest) beside the
+    small ones, ``docker:28-dind`` once sid's base is made (issue 13: in the catalogue's
+    order the longest started last).
+
+    Args:
+        specs: :class:`~labhelpers.catalogue.ImageSpec` entries with a stand-in recipe.
+
+    Returns:
+        The same entries, reordered.
+
+    >>> from labhelpers.catalogue import CATALOGUE
+    >>> [spec.ref for spec in build_order([CATALOGUE["redis"], CATALOGUE["python-full"]])]
+    ['python:3.13-trixie', 'redis:8']
+    """
+    def waits(spec) -> bool:
+        return not os.path.exists(rootfs_path(spec)) and not os.path.exists(base_path(spec.standin.suite))
+
+    return sorted(specs, key=lambda spec: (waits(spec), -len(spec.standin.packages)))
 
 
 def _install(root: str, recipe: Recipe) -> None:
@@ -332,14 +407,14 @@ def _imported_id(answer: str) -> str:
 def build(spec, client, log=print) -> str:
     """Build and tag the stand-in for ``spec`` (an :class:`~labhelpers.catalogue.ImageSpec`).
 
-    The root filesystem is made once with debootstrap and kept (see
+    The root filesystem is made once (mmdebstrap or debootstrap) and kept (see
     :func:`rootfs_path`); later builds, into this engine or another, import it.
 
     Returns:
         The new image's id.
 
     Raises:
-        ImageError: not root, no debootstrap, no mirror, or a step failed.
+        ImageError: not root, no mmdebstrap nor debootstrap, no mirror, or a step failed.
     """
     recipe: Recipe = spec.standin
     tar = rootfs_path(spec)

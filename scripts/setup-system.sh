@@ -3,7 +3,9 @@
 #
 # - docker.io     the Docker Engine, only when no engine answers (Docker Desktop,
 #                 an existing daemon or DOCKER_HOST are left alone)
-# - debootstrap   builds stand-ins for the lab's images when no registry is reachable
+# - mmdebstrap    builds stand-ins for the lab's images when no registry is reachable
+#                 (a Debian base in about 20 s; debootstrap, four times slower, where the
+#                 archive has no mmdebstrap)
 # - docker-buildx, docker-compose  the BuildKit and Compose v2 CLI plugins, when the
 #                 `docker` CLI lacks them: from Debian's newest suite (sid), which needs
 #                 only libc6 >= 2.34, fetched through a private package list so the
@@ -67,7 +69,10 @@ engine_answers() {
 
 want=()
 if ! engine_answers && ! command -v dockerd >/dev/null 2>&1; then want+=(docker.io); fi
-command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || want+=(debootstrap)
+if ! command -v mmdebstrap >/dev/null 2>&1; then
+  if apt-cache show mmdebstrap >/dev/null 2>&1; then want+=(mmdebstrap)
+  elif ! command -v debootstrap >/dev/null 2>&1 && [ ! -x /usr/sbin/debootstrap ]; then want+=(debootstrap); fi
+fi
 # Notebook 03 reaches a machine with ssh:// through the ssh command too (use_ssh_client=True).
 command -v ssh >/dev/null 2>&1 || want+=(openssh-client)
 plugins=()

@@ -46,8 +46,8 @@ SAME_GROUP = {"04": "00", "09": "00", "99": "00"}
 #: --share deals the groups out by these, the longest first, to the share with the least.
 #: A group not named here counts as GROUP_SECONDS_DEFAULT.
 GROUP_SECONDS = {
-    "nb00": 410, "nb01": 180, "nb02": 50, "nb03": 280, "nb05": 105, "nb06": 300,
-    "test_mirror.py": 30, "test_alternatives.py": 30, "test_cloud.py": 25,
+    "nb00": 370, "nb01": 180, "nb02": 70, "nb03": 240, "nb05": 120, "nb06": 460,
+    "test_alternatives.py": 35, "test_mirror.py": 20, "test_cloud.py": 20,
 }
 GROUP_SECONDS_DEFAULT = 10
 
@@ -61,7 +61,7 @@ def shares(groups: list[str], count: int) -> list[set[str]]:
     """Deal groups out to ``count`` shares by their seconds, the longest first.
 
     >>> [sorted(share) for share in shares(["nb03", "nb06", "nb00", "test_engine.py"], 2)]
-    [['nb00', 'test_engine.py'], ['nb03', 'nb06']]
+    [['nb06', 'test_engine.py'], ['nb00', 'nb03']]
     """
     dealt: list[set[str]] = [set() for _ in range(count)]
     load = [0] * count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -122,6 +123,36 @@ def test_standin_rootfs_is_kept_by_recipe_hash(monkeypatch, tmp_path):
     changed = images.ImageSpec(entry.ref, entry.purpose, entry.notebooks, entry.official_mb,
                                standin=standin.Recipe(entry.standin.packages + ("curl",)))
     assert standin.rootfs_path(changed) != path
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="a base is made as root")
+def test_base_falls_back_to_debootstrap_when_mmdebstrap_fails(monkeypatch, tmp_path, capsys):
+    """A host where mmdebstrap fails still gets its base, from debootstrap (fakes of both: no network)."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "mmdebstrap").write_text("#!/bin/sh\necho 'E: cannot mount proc' >&2\nexit 25\n")
+    # debootstrap's last two arguments but one are the root and the mirror: make a root there.
+    (tools / "debootstrap").write_text('#!/bin/sh\nfor a; do root=$prev; prev=$a; done\n'
+                                       'mkdir -p "$root/etc" && echo made > "$root/etc/made-by"\n')
+    for tool in tools.iterdir():
+        tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:/usr/bin:/bin")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("LABHELPERS_DEBIAN_MIRROR", "http://mirror.invalid/debian")
+    tar = standin.base("trixie", log=print)
+    listing = subprocess.run(["tar", "tf", tar], capture_output=True, text=True, check=True).stdout
+    assert "./etc/made-by" in listing.splitlines()
+    assert "mmdebstrap trixie failed (E: cannot mount proc); trying debootstrap" in capsys.readouterr().out
+
+
+def test_stand_ins_that_can_start_at_once_start_first_the_longest_first(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    specs = [images.CATALOGUE[name] for name in ("registry", "redis", "dind", "python-full")]
+    trixie = standin.base_path("trixie")  # made for notebook 00's image; sid's is not
+    os.makedirs(os.path.dirname(trixie))
+    open(trixie, "w").close()
+    order = [spec.ref for spec in standin.build_order(specs)]
+    assert order[0] == "python:3.13-trixie" and order[-1] == "docker:28-dind", order
 
 
 def test_standins_are_built_from_todays_debian():

@@ -16,7 +16,7 @@ printf '%s\n' 'Package: docker.io docker-cli docker-buildx docker-compose tini-s
     'Package: *' 'Pin: release n=sid' 'Pin-Priority: 100' > /etc/apt/preferences.d/docker-from-sid
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends docker.io docker-cli docker-buildx docker-compose \
-    systemd-standalone-sysusers iptables ca-certificates debootstrap
+    systemd-standalone-sysusers iptables ca-certificates mmdebstrap debootstrap
 rm -rf /var/lib/apt/lists/*
 mkdir -p /etc/docker
 [ -f /etc/docker/daemon.json ] || echo '{"features": {"containerd-snapshotter": true}}' > /etc/docker/daemon.json
