@@ -42,12 +42,13 @@ NOTEBOOK_OF = {
 SAME_GROUP = {"04": "00", "09": "00", "99": "00"}
 
 
-#: Seconds each group took in `make test` (the shares' JUnit XML, Debian 12's engine);
+#: Seconds each group took in `make test`'s two shares side by side (their JUnit XML, Debian
+#: 12's engine, load 8-10);
 #: --share deals the groups out by these, the longest first, to the share with the least.
 #: A group not named here counts as GROUP_SECONDS_DEFAULT.
 GROUP_SECONDS = {
-    "nb00": 370, "nb01": 180, "nb02": 70, "nb03": 240, "nb05": 120, "nb06": 460,
-    "test_alternatives.py": 35, "test_mirror.py": 20, "test_cloud.py": 20,
+    "nb00": 525, "nb01": 195, "nb02": 70, "nb03": 275, "nb05": 130, "nb06": 535,
+    "test_alternatives.py": 40, "test_cloud.py": 25, "test_lab.py": 25, "test_mirror.py": 25,
 }
 GROUP_SECONDS_DEFAULT = 10
 
