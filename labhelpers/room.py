@@ -219,7 +219,7 @@ def isolation_in_force() -> str | None:
     level = settings.room_isolation()
     if not level:
         return None
-    disk = os.environ.get("LABHELPERS_ROOM_DISK")  # set by the hub's spawner
+    disk = settings.room_disk()  # set by the hub's spawner
     return f"{level}: {ISOLATION.get(level, 'unknown level')}{'; ' + disk if disk else ''}{cgroup_note(level)}"
 
 
@@ -353,14 +353,12 @@ def volumes(isolation: str, prefix: str = "lab") -> dict:
 
 
 def disk_limit() -> str:
-    """``LAB_DISK_LIMIT``: the size of each participant's inner-engine disk (``10G``; ``0``: none).
+    """``LAB_DISK_LIMIT`` (:func:`labhelpers.settings.disk_limit`): each inner engine's disk size.
 
-    One participant running notebooks 00 to 06 used 2.4 GB (README, "Rooms").
-
-    >>> disk_limit()[-1] in "0123456789KMGT"
+    >>> disk_limit() == settings.disk_limit()
     True
     """
-    return os.environ.get("LAB_DISK_LIMIT", "10G")
+    return settings.disk_limit()
 
 
 def disk_unsupported(limit: str | None = None) -> str | None:

@@ -29,6 +29,8 @@ VARIABLES: dict[str, str] = {
     "LABHELPERS_ISOLATION": "set by a room's hub inside a participant's container: its isolation level",
     "LAB_ISOLATION": "the isolation a room's hub gives participants: rootless (default) or dind",
     "LAB_PIDS_LIMIT": "the most processes a room participant's container may run (default 1024)",
+    "LAB_DISK_LIMIT": "the size of each room participant's inner-engine disk, a sparse ext4 file (default 10G; 0: no limit)",
+    "LABHELPERS_ROOM_DISK": "set inside a room by the hub's spawner: the sentence saying the participant's disk limit",
     "LAB_PROGRESS_FILE": "set inside a room: the file where exercise checks record a participant's progress",
     "LABHELPERS_RUN_SOLUTIONS": "1/true/yes: every exercise's lab.solution() runs its code (a speaker's demo, CI, nbval)",
     "LABHELPERS_DATA_DIR": "the folder of the learner's own data, such as exercise progress (default: $XDG_DATA_HOME/labhelpers)",
@@ -202,6 +204,22 @@ def hub_isolation() -> str:
 def pids_limit() -> int:
     """``LAB_PIDS_LIMIT``: the most processes a participant's container may run (1024)."""
     return int(os.environ.get("LAB_PIDS_LIMIT", "1024"))
+
+
+def disk_limit() -> str:
+    """``LAB_DISK_LIMIT``: the size of each participant's inner-engine disk (``10G``; ``0``: none).
+
+    One participant running notebooks 00 to 06 used 2.4 GB (README, "Rooms").
+
+    >>> disk_limit()[-1] in "0123456789KMGT"
+    True
+    """
+    return os.environ.get("LAB_DISK_LIMIT", "10G")
+
+
+def room_disk() -> str | None:
+    """``LABHELPERS_ROOM_DISK``: inside a room, the hub's sentence on this participant's disk."""
+    return os.environ.get("LABHELPERS_ROOM_DISK") or None
 
 
 def progress_file() -> str | None:
