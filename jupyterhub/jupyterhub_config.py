@@ -52,7 +52,7 @@ c = get_config()  # noqa: F821  (JupyterHub provides it when it loads this file)
 
 here = Path(__file__).resolve().parent
 sys.path.insert(0, str(here.parent))  # labhelpers from this checkout
-from labhelpers import room  # noqa: E402
+from labhelpers import room, settings  # noqa: E402
 
 state = Path(os.environ.get("LAB_HUB_STATE", here.parent / "build" / "hub" / "state")).resolve()
 state.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -85,7 +85,7 @@ if chp.exists():
 c.ConfigurableHTTPProxy.pid_file = str(state / "jupyterhub-proxy.pid")
 # Each inner engine's disk: an ext4 file system of LAB_DISK_LIMIT in a sparse file of the
 # room's state (room.participant_disk, at each spawn); without root or loop devices, none.
-disk_limit = room.disk_limit()
+disk_limit = settings.disk_limit()
 disk_unsupported = room.disk_unsupported(disk_limit)
 c.JupyterHub.template_vars = {
     "announcement": room.hub_announcement(isolation, room.disk_sentence(disk_limit, disk_unsupported))}

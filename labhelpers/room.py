@@ -352,15 +352,6 @@ def volumes(isolation: str, prefix: str = "lab") -> dict:
     return {f"{prefix}-docker-{{username}}": INNER_DATA_ROOT}
 
 
-def disk_limit() -> str:
-    """``LAB_DISK_LIMIT`` (:func:`labhelpers.settings.disk_limit`): each inner engine's disk size.
-
-    >>> disk_limit() == settings.disk_limit()
-    True
-    """
-    return settings.disk_limit()
-
-
 def disk_unsupported(limit: str | None = None) -> str | None:
     """Why this host cannot give each inner engine a disk of its own size, or None when it can.
 
@@ -369,7 +360,8 @@ def disk_unsupported(limit: str | None = None) -> str | None:
     and ``/dev/loop-control``.
 
     Args:
-        limit: the size asked (default: :func:`disk_limit`); ``0`` asks for none.
+        limit: the size asked (default: ``LAB_DISK_LIMIT``, :func:`labhelpers.settings.disk_limit`);
+            ``0`` asks for none.
 
     Returns:
         One sentence, or None.
@@ -377,7 +369,7 @@ def disk_unsupported(limit: str | None = None) -> str | None:
     >>> disk_unsupported("0")
     'LAB_DISK_LIMIT=0 asks for no limit'
     """
-    limit = disk_limit() if limit is None else limit
+    limit = settings.disk_limit() if limit is None else limit
     if limit.strip() in ("", "0"):
         return "LAB_DISK_LIMIT=0 asks for no limit"
     if os.geteuid() != 0:
