@@ -373,9 +373,9 @@ import json, os, subprocess
 root = "/home/lab/.local/share/docker"
 df = subprocess.run(["df", "-B1", "--output=size,target", root], capture_output=True, text=True).stdout
 size = int(df.splitlines()[1].split()[0])
-fill = subprocess.run(["dd", "if=/dev/zero", f"of={root}/h3d-fill", "bs=1M", f"count={MIB + 64}"],
+fill = subprocess.run(["dd", "if=/dev/zero", f"of={root}/disk-limit-fill", "bs=1M", f"count={MIB + 64}"],
                       capture_output=True, text=True)
-os.remove(f"{root}/h3d-fill")
+os.remove(f"{root}/disk-limit-fill")
 print(json.dumps({"df": df, "size": size, "code": fill.returncode, "said": fill.stderr[-300:]}))
 '''
 
