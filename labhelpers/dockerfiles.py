@@ -253,7 +253,11 @@ def touch_code(project, line: str | None = None) -> str:
     >>> (p / "app" / "app.py").read_text().startswith(old)
     True
     """
-    path = Path(project) / "app" / CODE_FILE
+    return _append_line(Path(project) / "app" / CODE_FILE, line)
+
+
+def _append_line(path: Path, line: str | None = None) -> str:
+    """Append ``line`` (default: a comment with the time) to ``path``; return the old text."""
     old = path.read_text()
     path.write_text(old + (line or f"# changed at {time.time():.6f}") + "\n")
     return old
@@ -563,18 +567,8 @@ def touch_requirements(project) -> str:
     >>> old = touch_requirements(p)
     >>> (p / "app" / "requirements.txt").read_text().startswith(old)
     True
-
-    >>> import tempfile
-    >>> from labhelpers.builds import scaffold
-    >>> p = scaffold(tempfile.mkdtemp() + "/demo", log=None)
-    >>> old = touch_requirements(p)
-    >>> (p / "app" / "requirements.txt").read_text().startswith(old)
-    True
     """
-    path = Path(project) / "app" / "requirements.txt"
-    old = path.read_text()
-    path.write_text(old + f"# changed at {time.time():.6f}\n")
-    return old
+    return _append_line(Path(project) / "app" / "requirements.txt")
 
 
 def _pip_ran(result: Build) -> bool:
