@@ -101,8 +101,8 @@ def from_log(path: str | None, step: str | None = None) -> str:
 
     Args:
         path: a log of `time make test` or `time bash .ci/run`.
-        step: a step whose own line to read first (`.ci/run` prints `make test: passed in N s`);
-            else `time`'s real line, else pytest's summaries summed.
+        step: a step whose own line to read (`.ci/run` prints `make test: passed in N s`);
+            without it, `time`'s real line, else pytest's summaries summed.
 
     Returns:
         The seconds and where they were read, as the table shows them.
@@ -113,9 +113,10 @@ def from_log(path: str | None, step: str | None = None) -> str:
     if not path:
         return "not measured (give its log)"
     text = Path(path).read_text(errors="replace")
-    own = re.findall(rf"^{re.escape(step)}: passed in (\d+) s$", text, re.M) if step else []
-    if own:
-        return f"{own[-1]} s (from {os.path.basename(path)})"
+    if step:
+        own = re.findall(rf"^{re.escape(step)}: passed in (\d+) s$", text, re.M)
+        return (f"{own[-1]} s (from {os.path.basename(path)})" if own
+                else f"no '{step}: passed in' line in {os.path.basename(path)}")
     real = re.findall(r"^real\s+(\d+)m([\d.]+)s", text, re.M)
     if real:
         minutes, seconds = real[-1]
@@ -227,7 +228,8 @@ def main() -> None:
             box.remove(force=True, v=True)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    rows["make test (fresh clone)"] = from_log(args.make_test_log or args.ci_log, "make test")
+    rows["make test (fresh clone)"] = (from_log(args.make_test_log) if args.make_test_log
+                                       else from_log(args.ci_log, "make test"))
     rows[".ci/run (with the engine matrix)"] = from_log(args.ci_log)
 
     head = ("measure", "goal", "before (issue 13)", "now")
