@@ -161,12 +161,12 @@ def test_stats_come_about_once_a_second_as_on_docker(on_podman):
     busy = on_podman.containers.run(lab.images.spec("python").ref, ["python", "-c", "while True: pass"],
                                     detach=True, nano_cpus=500_000_000, labels=lab.labels_for("99"))
     try:
-        start = time.monotonic()
         df = stats.frame(busy, samples=3)
-        took = time.monotonic() - start
     finally:
         busy.remove(force=True)
-    assert len(df) == 3 and took < 12, (took, df)
+    # The samples' own clock, not the cell's: Podman's stream would space them 5 s apart.
+    gaps = df["t (s)"].diff().dropna()
+    assert len(df) == 3 and (gaps < 3).all(), df
     assert df["cpu %"].notna().all() and 5 < df["cpu %"].max() < 70
 
 
