@@ -12,6 +12,7 @@ nbval's kernel stays with its notebook's cells (pytest-xdist's workers do not pr
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 
@@ -137,6 +138,23 @@ def client():
 def python_image(client):
     """The lab's python image, made present the way the notebooks do."""
     return lab.ensure("python", client=client, log=lambda line: None)
+
+
+def own_image(client, ref: str):
+    """Build ``ref`` as this test's own image: the python image plus one label.
+
+    A tag put on the shared python image itself shows in every notebook that prints that
+    image's tags (notebook 05 does), and ``make test`` runs notebooks in another process at
+    the same time. An image of its own has its own ID, so its tag shows nowhere else; it
+    shares the python image's layers, so it costs no disk and saves and loads the same.
+
+    >>> own_image(client, "lhtest-1a2b3c4d-bundled:1").tags
+    ['lhtest-1a2b3c4d-bundled:1']
+    """
+    base = lab.images.spec("python").ref
+    image, _ = client.images.build(fileobj=io.BytesIO(f"FROM {base}\n".encode()), tag=ref,
+                                   labels={"org.labhelpers.test": ref}, pull=False, rm=True)
+    return image
 
 
 @pytest.fixture

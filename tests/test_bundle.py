@@ -22,10 +22,12 @@ from labhelpers import bundle, catalogue, images
 from labhelpers.bundle import BundleError
 from labhelpers.cli import main
 
+from .conftest import own_image
+
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """Export once: a one-image catalogue (a tagged copy of the python image) and a wheel.
+    """Export once: a one-image catalogue (the test's own child of the python image) and a wheel.
 
     Yields (ref, path, manifest); the image is removed after the export, so each test
     starts without it.
@@ -33,24 +35,24 @@ def exported(tmp_path_factory):
     client = _client_or_skip()
     tmp = tmp_path_factory.mktemp("bundle")
     ref = f"h09-{uuid.uuid4().hex[:8]}-bundled:1"
-    python_image = images.ensure("python", client=client, log=lambda line: None)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("XDG_CACHE_HOME", str(tmp / "export-cache"))
-        mp.setattr(catalogue, "CATALOGUE",
-                   {"bundled": catalogue.ImageSpec(ref, "test", ("09",), 0, standin=None)})
-        python_image.tag(ref)
-        wheels = tmp / "wheels"
-        # A real wheel, built from this source tree without its dependencies (quick).
-        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                               "--wheel-dir", str(wheels), str(bundle.source_root())],
-                              capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr[-2000:]
-        path = str(tmp / "out" / "lab-bundle.tar.gz")
-        try:
+    images.ensure("python", client=client, log=lambda line: None)
+    own_image(client, ref)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("XDG_CACHE_HOME", str(tmp / "export-cache"))
+            mp.setattr(catalogue, "CATALOGUE",
+                       {"bundled": catalogue.ImageSpec(ref, "test", ("09",), 0, standin=None)})
+            wheels = tmp / "wheels"
+            # A real wheel, built from this source tree without its dependencies (quick).
+            done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                                   "--wheel-dir", str(wheels), str(bundle.source_root())],
+                                  capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr[-2000:]
+            path = str(tmp / "out" / "lab-bundle.tar.gz")
             manifest = bundle.export_bundle(path, client=client, wheelhouse=str(wheels),
                                             log=lambda line: None)
-        finally:
-            client.images.remove(ref)
+    finally:
+        client.images.remove(ref)
     yield ref, path, manifest
     try:
         client.images.remove(ref)

@@ -15,7 +15,7 @@ from labhelpers import exercises
 from labhelpers.checks import Exercise, Result
 from labhelpers.errors import LabError
 
-from .conftest import free_port
+from .conftest import free_port, own_image
 
 
 @pytest.fixture(autouse=True)
@@ -145,7 +145,10 @@ def test_reset_removes_what_the_exercise_made_and_nothing_else(client, python_im
                                      ports={"80/tcp": ("127.0.0.1", port)}),
             client.containers.create(ref, ["true"], name=f"{base}-other-notebook-on-port",
                                      labels=lab.labels_for("08"), ports={"80/tcp": ("127.0.0.1", port)})]
-    client.images.get(ref).tag(f"{base}-image", "1")
+    # The exercise's tag goes on an image that has another name too: the test's own image,
+    # never the shared python image, whose tags notebook 05 shows while this runs.
+    shared = own_image(client, f"{base}-base:1")
+    shared.tag(f"{base}-image", "1")
     try:
         assert {m.name for m in exercises.made_for("09-test", client)} == {
             f"{base}-made", f"{base}-on-port", f"{base}-image:1"}
@@ -157,7 +160,7 @@ def test_reset_removes_what_the_exercise_made_and_nothing_else(client, python_im
                 client.containers.get(c.id)
         for c in kept:
             client.containers.get(c.id)  # still there
-        client.images.get(ref)  # untagging the exercise's name left the image itself
+        client.images.get(f"{base}-base:1")  # untagging the exercise's name left the image itself
         assert lab.reset("09-test", client=client) == ["undone 09-test"]
     finally:
         for c in made + kept:
@@ -165,7 +168,8 @@ def test_reset_removes_what_the_exercise_made_and_nothing_else(client, python_im
                 c.remove(force=True)
             except docker.errors.NotFound:
                 pass
-        try:
-            client.images.remove(f"{base}-image:1")
-        except docker.errors.ImageNotFound:
-            pass
+        for tag in (f"{base}-image:1", f"{base}-base:1"):
+            try:
+                client.images.remove(tag)
+            except docker.errors.ImageNotFound:
+                pass

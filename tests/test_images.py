@@ -14,6 +14,8 @@ import labhelpers as lab
 from labhelpers import images, standin
 from labhelpers.errors import ImageError
 
+from .conftest import own_image
+
 
 def test_spec_by_short_name_or_reference():
     assert images.spec("python") is images.spec("python:3.13-slim-trixie")
@@ -71,7 +73,7 @@ def test_offline_bundle_is_loaded_when_pull_fails(client, python_image, prefix, 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("LABHELPERS_OFFLINE", raising=False)
     ref = f"{prefix}-bundled:1"
-    python_image.tag(ref)
+    own_image(client, ref)
     monkeypatch.setitem(images.CATALOGUE, "bundled",
                         images.ImageSpec(ref, "test", ("00",), 0, standin=None))
     tarball = images.bundle_path(ref)

@@ -11,6 +11,8 @@ import pytest
 from labhelpers import images, warmup
 from labhelpers.waiting import wait_until
 
+from .conftest import own_image
+
 
 @pytest.fixture
 def cache(monkeypatch, tmp_path):
@@ -56,7 +58,7 @@ def test_a_notebook_waits_for_the_background_then_prepares_what_it_left(
 
     monkeypatch.setenv("LABHELPERS_OFFLINE", "1")
     ref = f"{prefix}-waited:1"
-    python_image.tag(ref)
+    own_image(client, ref)
     monkeypatch.setitem(images.CATALOGUE, "waited",
                         images.ImageSpec(ref, "test", ("77",), 0, standin=None))
     (cache / "images").mkdir(parents=True)
