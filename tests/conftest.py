@@ -136,7 +136,11 @@ def client():
 
 @pytest.fixture
 def python_image(client):
-    """The lab's python image, made present the way the notebooks do."""
+    """The lab's python image, made present the way the notebooks do.
+
+    Shared with the notebooks running beside the test: never tag it; :func:`own_image`
+    gives a test an image of its own to tag, save and remove.
+    """
     return lab.ensure("python", client=client, log=lambda line: None)
 
 
