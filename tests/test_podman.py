@@ -167,7 +167,7 @@ def test_stats_come_about_once_a_second_as_on_docker(on_podman):
     # The samples' own clock, not the cell's: Podman's stream would space them 5 s apart.
     gaps = df["t (s)"].diff().dropna()
     assert len(df) == 3 and (gaps < 3).all(), df
-    assert df["cpu %"].notna().all() and 5 < df["cpu %"].max() < 70
+    assert df["cpu %"].notna().all() and df["cpu %"].max() > 5 and df["cpu %"].mean() < 60
 
 
 @pytest.mark.engine
