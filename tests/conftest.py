@@ -161,6 +161,24 @@ def own_image(client, ref: str):
     return image
 
 
+def only_in_bundle(client, ref: str) -> str:
+    """Make ``ref`` an image that exists only as its offline bundle, where ``ensure`` looks.
+
+    Builds it with :func:`own_image`, saves it to :func:`labhelpers.images.bundle_path`
+    (under the current ``XDG_CACHE_HOME``) and removes it from the engine.
+
+    >>> only_in_bundle(client, "lhtest-1a2b3c4d-bundled:1").endswith("bundled_1.tar")
+    True
+    """
+    path = lab.images.bundle_path(ref)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        for chunk in own_image(client, ref).save(named=ref):
+            f.write(chunk)
+    client.images.remove(ref)
+    return path
+
+
 @pytest.fixture
 def prefix():
     """A unique name prefix for the Docker objects one test creates."""

@@ -14,7 +14,7 @@ import labhelpers as lab
 from labhelpers import images, standin
 from labhelpers.errors import ImageError
 
-from .conftest import own_image
+from .conftest import only_in_bundle
 
 
 def test_spec_by_short_name_or_reference():
@@ -73,15 +73,9 @@ def test_offline_bundle_is_loaded_when_pull_fails(client, python_image, prefix, 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("LABHELPERS_OFFLINE", raising=False)
     ref = f"{prefix}-bundled:1"
-    own_image(client, ref)
+    only_in_bundle(client, ref)
     monkeypatch.setitem(images.CATALOGUE, "bundled",
                         images.ImageSpec(ref, "test", ("00",), 0, standin=None))
-    tarball = images.bundle_path(ref)
-    (tmp_path / "labhelpers" / "images").mkdir(parents=True)
-    with open(tarball, "wb") as f:
-        for chunk in client.images.get(ref).save(named=ref):
-            f.write(chunk)
-    client.images.remove(ref)
     lines = []
     try:
         outcome = images.ensure_outcome("bundled", client=client, log=lines.append)

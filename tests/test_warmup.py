@@ -11,7 +11,7 @@ import pytest
 from labhelpers import images, warmup
 from labhelpers.waiting import wait_until
 
-from .conftest import own_image
+from .conftest import only_in_bundle
 
 
 @pytest.fixture
@@ -58,14 +58,9 @@ def test_a_notebook_waits_for_the_background_then_prepares_what_it_left(
 
     monkeypatch.setenv("LABHELPERS_OFFLINE", "1")
     ref = f"{prefix}-waited:1"
-    own_image(client, ref)
+    only_in_bundle(client, ref)
     monkeypatch.setitem(images.CATALOGUE, "waited",
                         images.ImageSpec(ref, "test", ("77",), 0, standin=None))
-    (cache / "images").mkdir(parents=True)
-    with open(images.bundle_path(ref), "wb") as f:
-        for chunk in client.images.get(ref).save(named=ref):
-            f.write(chunk)
-    client.images.remove(ref)
     background = subprocess.Popen(["sleep", "3"])
     warmup._write(warmup.status_path(), {"pid": background.pid, "finished": None, "images": {
         ref: {"state": "working", "since": time.time(), "expected": 3}}})
